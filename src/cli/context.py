@@ -1,0 +1,123 @@
+"""What every command shares: the session (database, output mode, engine), the parsing of
+dates and money typed on the command line, and how a refusal is reported."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from engine.api import Engine
+
+MAX_AMOUNT = Decimal("1e12")
+
+
+class Refused(Exception):
+    """A refusal found by the command line itself (a bad value, a bad combination)."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def fail(message: str, exit_code: int) -> NoReturn:
+    """One ``error:`` line on stderr (first line only: never a wall of text) and exit."""
+    first_line = " ".join(str(message).split())
+    click.echo(f"error: {first_line}", err=True)
+    sys.exit(exit_code)
+
+
+def map_error(error: Exception) -> tuple[str, int] | None:
+    """The message and exit status for an error the engine raised, if it is one of ours."""
+    if os.environ.get("AFTERVIEW_DEBUG"):
+        raise error
+    from engine.domain import DomainError
+    from engine.store import StoreError
+
+    if isinstance(error, DomainError):
+        return str(error), error.exit_code
+    if isinstance(error, StoreError):
+        return str(error), 1
+    calendar = sys.modules.get("engine.calendar")
+    if calendar is not None and isinstance(error, calendar.CalendarError):
+        return str(error), 2
+    return None
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("afterview", appauthor=False)) / "afterview.db"
+
+
+class Session:
+    """The database and output mode chosen by the global options; opens the engine once."""
+
+    def __init__(self, db_path: str | None, as_json: bool, actor: str = "cli") -> None:
+        self.db_path = Path(db_path).expanduser() if db_path else default_db_path()
+        self.as_json = as_json
+        self.actor = actor
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from engine.api import Engine
+            from engine.sqlite_store import SQLiteStore
+
+            self._engine = Engine(SQLiteStore(self.db_path), actor=self.actor)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.store.close()
+            self._engine = None
+
+
+def session() -> Session:
+    obj = click.get_current_context().find_root().obj
+    assert isinstance(obj, Session)
+    return obj
+
+
+def when(text: str | None, option: str = "--at") -> datetime | None:
+    """A WHEN typed on the command line (ISO date or date-time, today, yesterday, tomorrow)."""
+    if text is None:
+        return None
+    from engine.calendar import CalendarError, parse_when
+
+    engine = session().engine
+    try:
+        return parse_when(text, now=engine.now(), tz=engine.tz)
+    except CalendarError as error:
+        raise Refused(f"{option}: {error}") from None
+
+
+def money(text: str | None, option: str) -> Decimal | None:
+    """An amount of money: a finite number, not negative, not absurd."""
+    if text is None:
+        return None
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise Refused(f"{option} {text!r} is not a number: write it like 85000 or 85000.50") from None
+    if not amount.is_finite():
+        raise Refused(f"{option} {text!r} is not a finite amount")
+    if amount < 0:
+        raise Refused(f"{option} {text!r} is negative: amounts are 0 or more")
+    if amount > MAX_AMOUNT:
+        raise Refused(f"{option} {text!r} is too large to be an amount of money")
+    return amount
+
+
+def emit_json(value: Any) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))

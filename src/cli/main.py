@@ -1,0 +1,99 @@
+"""The ``afterview`` command: global options, error handling, and the command groups.
+
+Each command parses, calls one engine function and renders. Engine modules are imported
+inside the commands, so ``afterview --version`` and the read commands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from cli import context as clictx
+
+VERSION = "0.1.0"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", metavar="PATH", envvar="AFTERVIEW_DB",
+              help="Database file (default: $AFTERVIEW_DB, else the user data folder).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.version_option(VERSION, "--version", prog_name="afterview", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str | None, as_json: bool) -> None:
+    """afterview: your job search as an append-only, auditable log.
+
+    Enter facts (apply, interview, offer, ...), see the board and the agenda, and let the
+    daemon remind you of every deadline.
+    """
+    ctx.obj = clictx.Session(db_path=db_path, as_json=as_json)
+    ctx.call_on_close(ctx.obj.close)
+
+
+# Command modules, in the order their commands appear in ``--help``. A module that is not
+# there yet (work in progress on another branch) is skipped.
+_COMMAND_MODULES = (
+    "commands_core",
+    "commands_facts",
+    "commands_tasks",
+    "commands_offers",
+    "commands_running",
+    "commands_data",
+)
+
+
+def _register() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"cli.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"cli.{name}":
+                raise
+            continue
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the command line; every refusal is one ``error:`` line and a non-zero exit."""
+    try:
+        return cli.main(args=argv, prog_name="afterview", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.exceptions.Abort:
+        clictx.fail("interrupted", 130)
+    except click.UsageError as error:
+        clictx.fail(_usage_message(error), 2)
+    except click.ClickException as error:
+        clictx.fail(error.format_message(), error.exit_code or 1)
+    except clictx.Refused as refused:
+        clictx.fail(str(refused), refused.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+    except KeyboardInterrupt:
+        clictx.fail("interrupted", 130)
+    except Exception as error:  # noqa: BLE001  # the last line of defence: never a traceback
+        mapped = clictx.map_error(error)
+        if mapped is None:
+            clictx.fail(f"unexpected {type(error).__name__}: {error} "
+                        "(please report this; nothing was appended)", 1)
+        else:
+            clictx.fail(*mapped)
+    return None
+
+
+def _usage_message(error: click.UsageError) -> str:
+    message = error.format_message()
+    command = error.ctx.command_path if error.ctx is not None else "afterview"
+    return f"{message} (see '{command} --help')"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,415 @@
+"""The facts of a job search: one frozen class per event type, their registry and JSON codec.
+
+Type names and data keys are public (exports, hooks and ``history --json`` show them).
+A change of meaning gets a new schema version and an upcaster that lifts the old shape on
+read; stored rows are never rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+
+# ---------------------------------------------------------------------------
+# Value converters: they accept the domain value or its JSON form, so that an
+# event is built the same way from a command and from a stored row.
+
+
+def _datetime(value: datetime | str) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _opt_datetime(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _datetime(value)
+
+
+def _opt_date(value: date | str | None) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(value)
+
+
+def _decimal(value: Decimal | str | int | float) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _opt_decimal(value: Decimal | str | int | float | None) -> Decimal | None:
+    return None if value is None else _decimal(value)
+
+
+def _opt_int(value: int | str | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _strings(value: Iterable[str] | None) -> tuple[str, ...]:
+    return () if value is None else tuple(value)
+
+
+# ---------------------------------------------------------------------------
+# Nested values
+
+
+@attrs.frozen
+class Question:
+    """One interview question, what you answered, and what you would answer better."""
+
+    question: str
+    answer: str | None = None
+    better: str | None = None
+
+
+def _questions(value: Iterable[Question | dict[str, Any]] | None) -> tuple[Question, ...]:
+    if value is None:
+        return ()
+    return tuple(q if isinstance(q, Question) else Question(**q) for q in value)
+
+
+@attrs.frozen
+class OfferTerms:
+    """The terms of an offer or a counter-offer. Amounts are yearly unless named otherwise."""
+
+    currency: str
+    base: Decimal = attrs.field(converter=_decimal)
+    bonus: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    bonus_percent: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    signing: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    equity_per_year: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    equity_total: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    equity_years: int | None = attrs.field(default=None, converter=_opt_int)
+    relocation: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    benefits: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    benefits_value: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    commute_minutes: int | None = attrs.field(default=None, converter=_opt_int)
+    commute_cost: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    remote_days: int | None = attrs.field(default=None, converter=_opt_int)
+
+
+def _terms(value: OfferTerms | dict[str, Any]) -> OfferTerms:
+    return value if isinstance(value, OfferTerms) else OfferTerms(**value)
+
+
+def _opt_terms(value: OfferTerms | dict[str, Any] | None) -> OfferTerms | None:
+    return None if value is None else _terms(value)
+
+
+# ---------------------------------------------------------------------------
+# Registry
+
+Event = Any  # any class registered below; kept loose so the fold can dispatch on type
+E = TypeVar("E")
+
+EVENT_TYPES: dict[str, type] = {}
+"""Type name -> class, for every registered event."""
+
+_UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def _event(type_name: str, version: int = 1) -> Callable[[type[E]], type[E]]:
+    def register(cls: type[E]) -> type[E]:
+        cls.TYPE = type_name  # type: ignore[attr-defined]  # set on the class, read as ClassVar
+        cls.SCHEMA_VERSION = version  # type: ignore[attr-defined]  # idem
+        EVENT_TYPES[type_name] = cls
+        return cls
+
+    return register
+
+
+def upcaster(
+    type_name: str, from_version: int
+) -> Callable[[Callable[[dict[str, Any]], dict[str, Any]]], Callable[[dict[str, Any]], dict[str, Any]]]:
+    """Register a function that lifts ``type_name`` data from ``from_version`` to the next."""
+
+    def register(
+        fn: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        _UPCASTERS[(type_name, from_version)] = fn
+        return fn
+
+    return register
+
+
+# ---------------------------------------------------------------------------
+# Application facts
+
+
+@_event("ApplicationSubmitted", version=2)
+@attrs.frozen
+class ApplicationSubmitted:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    company: str
+    role: str
+    source: str | None = None
+    url: str | None = None
+    location: str | None = None
+    contacts: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
+@upcaster("ApplicationSubmitted", 1)
+def _submitted_v1_single_contact(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 kept one optional ``contact``; version 2 keeps a list of ``contacts``."""
+    data = dict(data)
+    contact = data.pop("contact", None)
+    data["contacts"] = [contact] if contact else []
+    return data
+
+
+@_event("InterviewScheduled")
+@attrs.frozen
+class InterviewScheduled:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    round: int
+    scheduled_for: datetime = attrs.field(converter=_datetime)
+    kind: str | None = None
+    interviewers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
+@_event("InterviewHeld")
+@attrs.frozen
+class InterviewHeld:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    round: int | None = attrs.field(default=None, converter=_opt_int)
+    interviewers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    questions: tuple[Question, ...] = attrs.field(default=(), converter=_questions)
+    note: str | None = None
+
+
+@_event("ThankYouSent")
+@attrs.frozen
+class ThankYouSent:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    to: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
+@_event("FollowUpSent")
+@attrs.frozen
+class FollowUpSent:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    note: str | None = None
+
+
+@_event("OfferReceived")
+@attrs.frozen
+class OfferReceived:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    terms: OfferTerms = attrs.field(converter=_terms)
+    respond_by: datetime | None = attrs.field(default=None, converter=_opt_datetime)
+    revised: bool = False
+
+
+@_event("DecisionTimeRequested")
+@attrs.frozen
+class DecisionTimeRequested:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    until: datetime = attrs.field(converter=_datetime)
+
+
+@_event("CounterOfferMade")
+@attrs.frozen
+class CounterOfferMade:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    terms: OfferTerms = attrs.field(converter=_terms)
+    reasons: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    note: str | None = None
+
+
+@_event("OfferAccepted")
+@attrs.frozen
+class OfferAccepted:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    start_date: date | None = attrs.field(default=None, converter=_opt_date)
+
+
+@_event("ApplicationWithdrawn")
+@attrs.frozen
+class ApplicationWithdrawn:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    reason: str | None = None
+
+
+@_event("ApplicationDeclined")
+@attrs.frozen
+class ApplicationDeclined:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    reason: str | None = None
+
+
+@_event("FeedbackRequested")
+@attrs.frozen
+class FeedbackRequested:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    text: str | None = None
+
+
+@_event("FeedbackReceived")
+@attrs.frozen
+class FeedbackReceived:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    text: str
+
+
+@_event("ReflectionRecorded")
+@attrs.frozen
+class ReflectionRecorded:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    text: str
+
+
+@_event("NoticeGiven")
+@attrs.frozen
+class NoticeGiven:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+
+
+@_event("NoteAdded")
+@attrs.frozen
+class NoteAdded:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    text: str
+
+
+@_event("ContactAdded")
+@attrs.frozen
+class ContactAdded:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    name: str
+    title: str | None = None
+    email: str | None = None
+
+
+@_event("EventVoided")
+@attrs.frozen
+class EventVoided:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    event_id: str
+    reason: str
+
+
+# ---------------------------------------------------------------------------
+# Task facts (scheduled by policies, closed by later facts or by you, fired by the daemon)
+
+
+@_event("TaskScheduled")
+@attrs.frozen
+class TaskScheduled:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    task_id: str
+    kind: str
+    title: str
+    due_at: datetime = attrs.field(converter=_datetime)
+    cause_event_id: str | None = None
+
+
+@_event("TaskSnoozed")
+@attrs.frozen
+class TaskSnoozed:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    task_id: str
+    until: datetime = attrs.field(converter=_datetime)
+    cause_event_id: str | None = None
+
+
+@_event("TaskClosed")
+@attrs.frozen
+class TaskClosed:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    task_id: str
+    outcome: str  # done, dismissed, satisfied, moot
+    note: str | None = None
+    cause_event_id: str | None = None
+
+
+@_event("TaskFired")
+@attrs.frozen
+class TaskFired:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    task_id: str
+    due_at: datetime = attrs.field(converter=_datetime)
+
+
+# ---------------------------------------------------------------------------
+# Profile facts
+
+
+@_event("SettingChanged")
+@attrs.frozen
+class SettingChanged:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    key: str
+    value: str | None
+
+
+# ---------------------------------------------------------------------------
+# Codec
+
+
+class UnknownEventType(ValueError):
+    """A stored row names a type this version of afterview does not know."""
+
+
+def _to_json_value(_inst: Any, _field: Any, value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def to_data(event: Any) -> dict[str, Any]:
+    """The event's data as JSON-ready values (dates as ISO 8601, money as decimal strings)."""
+    data: dict[str, Any] = attrs.asdict(event, value_serializer=_to_json_value)
+    return data
+
+
+def upcast(type_name: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Lift stored data of an older schema version to the current shape."""
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        raise UnknownEventType(type_name)
+    current: int = cls.SCHEMA_VERSION  # type: ignore[attr-defined]  # set by _event
+    while version < current:
+        data = _UPCASTERS[(type_name, version)](data)
+        version += 1
+    return data
+
+
+def from_data(type_name: str, version: int, data: dict[str, Any]) -> Any:
+    """Build the event object from stored data, upcasting older versions first."""
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        raise UnknownEventType(type_name)
+    if version != cls.SCHEMA_VERSION:  # type: ignore[attr-defined]  # set by _event
+        data = upcast(type_name, version, data)
+    return cls(**data)

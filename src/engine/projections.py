@@ -1,0 +1,86 @@
+"""Read models derived from the log: the audit history and the verification of the log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from engine import events as ev
+from engine import lifecycle
+from engine.api import to_fact
+from engine.domain import PROFILE_STREAM, Application, effective, evolve
+from engine.store import EventStore, StoredEvent
+
+
+def history_rows(stored: list[StoredEvent]) -> list[dict[str, Any]]:
+    """Every event of one stream in order, with the state after it; voided events marked
+    (their state_after is the state they left unchanged)."""
+    facts = [to_fact(s) for s in stored]
+    kept = {f.event_id for f in effective(facts)}
+    app = Application(stored[0].stream_id if stored else "")
+    rows = []
+    for row, fact in zip(stored, facts, strict=True):
+        voided = fact.event_id not in kept
+        if not voided:
+            evolve(app, fact)
+        rows.append({
+            "position": row.position,
+            "event_id": row.event_id,
+            "type": row.type,
+            "occurred_at": row.occurred_at,
+            "recorded_at": row.recorded_at,
+            "data": ev.to_data(fact.event),
+            "state_after": app.state,
+            "voided": voided,
+            "actor": row.metadata.get("actor"),
+        })
+    return rows
+
+
+def _lifecycle_problems(store: EventStore) -> list[str]:
+    """Replay every stream through the lifecycle table; name the first bad fact of each."""
+    problems: list[str] = []
+    by_stream: dict[str, list[Any]] = defaultdict(list)
+    positions: dict[str, int] = {}
+    for stored in store.read_all():
+        if stored.stream_id == PROFILE_STREAM:
+            continue
+        try:
+            fact = to_fact(stored)
+        except (ev.UnknownEventType, TypeError, ValueError) as error:
+            problems.append(f"position {stored.position}: unreadable {stored.type} ({error})")
+            continue
+        by_stream[stored.stream_id].append(fact)
+        positions[fact.event_id] = stored.position
+    for stream_id, facts in by_stream.items():
+        app = Application(stream_id)
+        for fact in effective(facts):
+            type_name = fact.event.TYPE
+            if type_name in lifecycle.LIFECYCLE_TRIGGERS and (
+                app.state, type_name) not in lifecycle.TABLE:
+                problems.append(
+                    f"position {positions[fact.event_id]}: {type_name} is not allowed "
+                    f"when {stream_id} is {app.state}"
+                )
+                break
+            evolve(app, fact)
+    return problems
+
+
+def verify_log(store: EventStore, *, expect_head: str | None = None) -> dict[str, Any]:
+    """Recompute the hash chain and replay the lifecycle: ``{ok, events, head, problems}``."""
+    chain = store.check_chain()
+    problems = list(chain.problems)
+    problems += _lifecycle_problems(store)
+    if expect_head is not None and expect_head.strip().lower() != chain.head:
+        problems.append(
+            f"head is {chain.head}, expected {expect_head.strip().lower()}: "
+            "events were removed or changed since that head was taken"
+        )
+    return {
+        "ok": not problems,
+        "events": chain.events,
+        "head": chain.head,
+        "problems": problems,
+        "first_bad_position": chain.first_bad_position,
+    }

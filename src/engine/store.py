@@ -1,0 +1,130 @@
+"""The event store: the small interface the engine appends to and reads from.
+
+Nothing above this module knows which backend it talks to. The SQLite backend lives in
+``engine.sqlite_store``; a PostgreSQL one will follow behind the same interface.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of the first event in a log."""
+
+
+class StoreError(Exception):
+    """The store refused or failed; the message is meant for a person."""
+
+
+class StoreOpenError(StoreError):
+    """The path is not an afterview database this version can use (it is left untouched)."""
+
+
+class ConcurrencyError(StoreError):
+    """A stream moved on since it was read: someone else appended first."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"application {stream_id!r} changed while this command ran "
+            f"(expected version {expected}, found {actual}); run it again"
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class DuplicateEventError(StoreError):
+    """An event with this id is already in the log."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id} is already in the log")
+        self.event_id = event_id
+
+
+class NewEvent(NamedTuple):
+    """An event about to be appended; data and metadata are JSON-ready."""
+
+    stream_id: str
+    event_id: str
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: str  # ISO 8601 with offset
+
+
+class StoredEvent(NamedTuple):
+    """An event as the log holds it."""
+
+    position: int
+    stream_id: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata_json: str
+    occurred_at: str
+    recorded_at: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Actor, causation and correlation ids (decoded on demand: replay rarely needs it)."""
+        decoded: dict[str, Any] = json.loads(self.metadata_json)
+        return decoded
+
+
+class ChainReport(NamedTuple):
+    """What recomputing the hash chain found."""
+
+    ok: bool
+    events: int
+    head: str
+    problems: list[str]
+    first_bad_position: int | None
+
+
+class EventStore(Protocol):
+    """Append-only log of events in streams, with optimistic concurrency."""
+
+    def append(
+        self,
+        events: Sequence[NewEvent],
+        *,
+        expected_versions: Mapping[str, int | None],
+        recorded_at: str,
+    ) -> list[StoredEvent]:
+        """Append atomically, across streams. ``expected_versions[stream]`` is the version
+        the caller read (0: a new stream; None or absent: any). Raises ConcurrencyError or
+        DuplicateEventError and appends nothing when a check fails."""
+        ...
+
+    def read_stream(self, stream_id: str) -> list[StoredEvent]: ...
+
+    def read_all(self, from_position: int = 0) -> Iterator[StoredEvent]:
+        """Every event with a position greater than ``from_position``, in order."""
+        ...
+
+    def read_event(self, event_id: str) -> StoredEvent | None: ...
+
+    def stream_ids(self, prefix: str = "") -> list[str]: ...
+
+    def event_ids(self, prefix: str) -> list[str]: ...
+
+    def stream_version(self, stream_id: str) -> int: ...
+
+    def head(self) -> tuple[int, str]:
+        """The last position and its hash (0 and GENESIS_HASH for an empty log)."""
+        ...
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (for the daemon's polling)."""
+        ...
+
+    def check_chain(self) -> ChainReport: ...
+
+    def close(self) -> None: ...
