@@ -41,6 +41,7 @@ _COMMAND_MODULES = (
     "commands_offers",
     "commands_running",
     "commands_data",
+    "commands_demo",
 )
 
 

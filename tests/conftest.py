@@ -1,0 +1,114 @@
+"""Shared fixtures: a real database file and the real command line in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.api import Engine
+from engine.clock import fixed_clock
+from engine.sqlite_store import SQLiteStore
+
+# Where the examples and most tests live in time: a Friday in New York, before Thanksgiving.
+NOW = "2026-11-20T10:00:00-05:00"
+ZONE = "America/New_York"
+
+
+def afterview_command() -> list[str]:
+    """The installed console script, or the module when running from a source tree."""
+    script = Path(sys.executable).with_name("afterview")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("afterview")
+    return [found] if found else [sys.executable, "-m", "cli.main"]
+
+
+class CLI:
+    """Runs ``afterview`` for real, in a subprocess, against one database file."""
+
+    def __init__(self, db: Path, now: str | None = NOW) -> None:
+        self.db = db
+        self.now = now
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
+        env["AFTERVIEW_DB"] = str(self.db)
+        env["NO_COLOR"] = "1"
+        env["TZ"] = ZONE
+        if self.now is not None:
+            env["AFTERVIEW_NOW"] = self.now
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*afterview_command(), *args], capture_output=True, text=True, input=input,
+            env=env or self.env(), timeout=timeout,
+        )
+
+    def ok(self, *args: str, **kwargs: Any) -> str:
+        """Run a command that must succeed; its stdout."""
+        done = self.run(*args, **kwargs)
+        assert done.returncode == 0, f"afterview {' '.join(args)} failed:\n{done.stderr}"
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+    def json(self, *args: str, **kwargs: Any) -> Any:
+        return json.loads(self.ok("--json", *args, **kwargs))
+
+    def refused(self, *args: str, code: int | None = None, **kwargs: Any) -> str:
+        """Run a command that must be refused: one error line, non-zero exit, no traceback.
+        Returns the error line."""
+        done = self.run(*args, **kwargs)
+        assert done.returncode != 0, f"afterview {' '.join(args)} was not refused:\n{done.stdout}"
+        if code is not None:
+            assert done.returncode == code, (done.returncode, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+        return lines[0]
+
+    def event_count(self) -> int:
+        import sqlite3
+
+        if not self.db.exists():
+            return 0
+        with sqlite3.connect(self.db) as conn:
+            return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> CLI:
+    """The real command line on a fresh database, with the clock fixed at NOW in New York."""
+    runner = CLI(tmp_path / "search" / "afterview.db")
+    runner.ok("config", "set", "timezone", ZONE)
+    return runner
+
+
+def clock_at(text: str) -> Callable[[], datetime]:
+    return fixed_clock(datetime.fromisoformat(text))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """An engine over a real SQLite file, its clock fixed at NOW, time zone New York."""
+    store = SQLiteStore(tmp_path / "engine.db")
+    built = Engine(store, clock=clock_at(NOW))
+    built.set_setting("timezone", ZONE)
+    yield built
+    store.close()
+
+
+def new_york(text: str) -> datetime:
+    """A wall time in New York (tests read better with local times)."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(ZONE))
