@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cli.commands_core import record_fact
-from cli.context import Refused, money, session, when
+from cli.context import Refused, money, required_money, required_when, session, when
 
 _AT = click.option("--at", "at", metavar="WHEN", help="When it happened (default: now).")
 _APP = click.argument("app", metavar="APP")
@@ -63,7 +63,7 @@ def terms_from_options(options: dict[str, Any]) -> Any:
         raise Refused("--vesting-years goes with --equity-total")
     return OfferTerms(
         currency=currency,
-        base=money(options["salary"], "--salary"),
+        base=required_money(options["salary"], "--salary"),
         bonus=bonus,
         bonus_percent=bonus_percent,
         signing=money(options.get("signing"), "--signing"),
@@ -91,7 +91,7 @@ def interview(app: str, on: str, round_: int | None, kind: str | None,
     """Record that an interview was scheduled (also a later round)."""
     from engine.events import InterviewScheduled
 
-    scheduled_for = when(on, "--on")
+    scheduled_for = required_when(on, "--on")
     if round_ is None:
         round_ = len(session().engine.application(app).interviews) + 1
     record_fact(app, InterviewScheduled(round_, scheduled_for, kind, interviewers), at)
@@ -99,7 +99,8 @@ def interview(app: str, on: str, round_: int | None, kind: str | None,
 
 @click.command()
 @_APP
-@click.option("--round", "round_", type=click.IntRange(1, 50), help="Which round (default: the next one not held).")
+@click.option("--round", "round_", type=click.IntRange(1, 50),
+              help="Which round (default: the next one not held).")
 @click.option("--with", "interviewers", multiple=True, metavar="NAME", help="Person you met (repeatable).")
 @click.option("--question", "questions", multiple=True, metavar="Q", help="A question asked (repeatable).")
 @click.option("--answer", "answers", multiple=True, metavar="A", help="Your answer, in question order.")
@@ -167,7 +168,7 @@ def ask_time(app: str, until: str, at: str | None) -> None:
     """Record that you asked for time to decide (moves the decision deadline)."""
     from engine.events import DecisionTimeRequested
 
-    record_fact(app, DecisionTimeRequested(when(until, "--until")), at)
+    record_fact(app, DecisionTimeRequested(required_when(until, "--until")), at)
 
 
 @click.command()

@@ -99,6 +99,19 @@ def when(text: str | None, option: str = "--at") -> datetime | None:
         raise Refused(f"{option}: {error}") from None
 
 
+def required_when(text: str, option: str) -> datetime:
+    """A WHEN that an option requires."""
+    moment = when(text, option)
+    assert moment is not None, "click enforces required options"
+    return moment
+
+
+def required_money(text: str, option: str) -> Decimal:
+    amount = money(text, option)
+    assert amount is not None, "click enforces required options"
+    return amount
+
+
 def money(text: str | None, option: str) -> Decimal | None:
     """An amount of money: a finite number, not negative, not absurd."""
     if text is None:

@@ -176,9 +176,9 @@ def _check_values(app: Application, event: Any, occurred_at: datetime, now: date
         raise InvalidValue("the interview round must be 1 or more")
     elif isinstance(event, ev.DecisionTimeRequested) and event.until <= now:
         raise InvalidValue(f"--until {event.until.isoformat()} has passed: ask for a later date")
-    if isinstance(event, ev.OfferReceived) and event.respond_by is not None:
-        if event.respond_by <= occurred_at:
-            raise InvalidValue("--respond-by must be after the offer was received")
+    respond_by = event.respond_by if isinstance(event, ev.OfferReceived) else None
+    if respond_by is not None and respond_by <= occurred_at:
+        raise InvalidValue("--respond-by must be after the offer was received")
 
 
 # ---------------------------------------------------------------------------
@@ -212,14 +212,14 @@ def _record(command: Record, app: Application, context: Context,
 def _notice_warnings(facts: list[Fact], context: Context) -> list[str]:
     for fact in facts:
         event = fact.event
-        if isinstance(event, ev.TaskScheduled) and event.kind == policies.RESIGNATION_NOTICE:
-            if event.due_at < context.now:
-                settings = context.settings
-                return [
-                    f"the start date leaves less than the {settings.notice_days} days of notice "
-                    f"plus {settings.rest_days} rest days: notice was due "
-                    f"{event.due_at.date().isoformat()}"
-                ]
+        is_notice = isinstance(event, ev.TaskScheduled) and event.kind == policies.RESIGNATION_NOTICE
+        if is_notice and event.due_at < context.now:
+            settings = context.settings
+            return [
+                f"the start date leaves less than the {settings.notice_days} days of notice "
+                f"plus {settings.rest_days} rest days: notice was due "
+                f"{event.due_at.date().isoformat()}"
+            ]
     return []
 
 

@@ -206,7 +206,7 @@ def _decision_time(app: Application, fact: Fact, deadlines: Deadlines) -> list[A
     ]
 
 
-_SCHEDULERS: dict[type, Callable[[Application, Fact, Clock], list[Any]]] = {
+_SCHEDULERS: dict[type, Callable[[Application, Fact, Deadlines], list[Any]]] = {
     ev.ApplicationSubmitted: _rules_for_submitted,
     ev.InterviewHeld: _rules_for_held,
     ev.OfferReceived: _rules_for_offer,

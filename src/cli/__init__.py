@@ -1,0 +1,1 @@
+"""afterview command line: parse, call the engine, render."""

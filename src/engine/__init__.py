@@ -1,0 +1,1 @@
+"""afterview engine: the event log, the lifecycle, the policies and the daemon (no CLI)."""
