@@ -31,3 +31,74 @@ def json_values() -> st.SearchStrategy[object]:
 def event_data() -> st.SearchStrategy[dict[str, object]]:
     """An event's data or metadata: a JSON object."""
     return st.dictionaries(st.text(max_size=10), json_values(), max_size=4)
+
+
+# --- events: one strategy per event class (engine.events) ------------------------
+#
+# Built from each class's own field types, so a new event class or field is covered
+# without editing this section; a field type it does not know fails loudly below.
+# Imports are local to the section (underscored) so the sections stay apart.
+
+import types as _types  # noqa: E402
+import typing as _typing  # noqa: E402
+from datetime import date as _date  # noqa: E402
+from datetime import datetime as _datetime  # noqa: E402
+from datetime import timedelta as _timedelta  # noqa: E402
+from datetime import timezone as _timezone  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+from zoneinfo import ZoneInfo as _ZoneInfo  # noqa: E402
+
+import attrs as _attrs  # noqa: E402
+
+from engine import events as _ev  # noqa: E402
+
+# Texts people type: any unicode (accents, CJK, emoji, RTL), empty and blank included.
+event_texts = st.text(max_size=24) | st.sampled_from(("Zoë Ångström", "東京", "שלום", "🙂", " "))
+
+# Amounts as people and the CLI write them: whole or to the cent, up to a trillion.
+amounts = st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False,
+                      allow_infinity=False)
+
+# Aware times in zones with folds and gaps, odd offsets, and plain fixed offsets.
+_event_zones = st.sampled_from(
+    ("UTC", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham")
+).map(_ZoneInfo) | st.integers(-14 * 60, 14 * 60).map(
+    lambda minutes: _timezone(_timedelta(minutes=minutes))
+)
+aware_times = st.datetimes(min_value=_datetime(1990, 1, 1), max_value=_datetime(2100, 12, 31),
+                           timezones=_event_zones)
+
+_BASE: dict[object, st.SearchStrategy[object]] = {
+    str: event_texts,
+    int: st.integers(min_value=-(2**31), max_value=2**31),
+    bool: st.booleans(),
+    _Decimal: amounts,
+    _datetime: aware_times,
+    _date: st.dates(min_value=_date(1990, 1, 1), max_value=_date(2100, 12, 31)),
+}
+
+
+def _for_hint(hint: object) -> st.SearchStrategy[object]:
+    """A strategy for one resolved field type of an event class."""
+    if hint in _BASE:
+        return _BASE[hint]
+    origin, args = _typing.get_origin(hint), _typing.get_args(hint)
+    if origin in (_types.UnionType, _typing.Union):
+        return st.one_of(*(st.none() if a is type(None) else _for_hint(a) for a in args))
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return st.lists(_for_hint(args[0]), max_size=3).map(tuple)
+    if isinstance(hint, type) and _attrs.has(hint):
+        return instances_of(hint)
+    raise TypeError(f"no strategy for event field type {hint!r}: add one to strategies.py")
+
+
+def instances_of(cls: type) -> st.SearchStrategy[object]:
+    """Any instance of an attrs class of engine.events (nested values included)."""
+    hints = _typing.get_type_hints(cls, vars(_ev))
+    fields = {f.name: _for_hint(hints[f.name]) for f in _attrs.fields(cls)}
+    return st.builds(cls, **fields)
+
+
+def events_of_every_type() -> st.SearchStrategy[object]:
+    """An instance of any registered event class."""
+    return st.one_of(*(instances_of(cls) for cls in _ev.EVENT_TYPES.values()))

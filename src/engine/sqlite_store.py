@@ -8,11 +8,13 @@ stays fast.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
 import os
 import sqlite3
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -398,15 +400,32 @@ def _hash_or_none(row: Sequence[Any]) -> str | None:
         return None
 
 
+# How many stores this process holds open on each database file (see SQLiteStore._open).
+_OPEN_LOCK = threading.Lock()
+_OPEN_HERE: collections.Counter[str] = collections.Counter()
+
+
 class SQLiteStore:
     """The event store in one SQLite file; see the module docstring."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._key = str(self.path.resolve())
+        self._closed = False
+        with _OPEN_LOCK:
+            self._open()
+            _OPEN_HERE[self._key] += 1
+
+    def _open(self) -> None:
+        # Reading the file with Python's open()/close() (as _inspect does) drops every POSIX
+        # lock this process holds on it, its SQLite connections' included; another process
+        # could then delete the WAL under them ("How To Corrupt", 2.2). Once the file is
+        # open in this process, only SQLite touches it.
+        inspected = not _OPEN_HERE[self._key]
         try:
             is_new = _refuse_if_unusable(self.path)
-            needs_migration = is_new or _needs_migration(self.path, _inspect(self.path))
-            if is_new:
+            needs_migration = inspected and (is_new or _needs_migration(self.path, _inspect(self.path)))
+            if is_new and inspected:
                 _create_private_file(self.path)
                 os.chmod(self.path, 0o600)  # an empty file someone made may be 0644
             self._conn = _connect(self.path)
@@ -433,7 +452,11 @@ class SQLiteStore:
         self.close()
 
     def close(self) -> None:
-        self._conn.close()
+        with _OPEN_LOCK:
+            if not self._closed:
+                self._conn.close()
+                self._closed = True
+                _OPEN_HERE[self._key] -= 1
 
     def append(
         self,
