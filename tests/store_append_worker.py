@@ -2,12 +2,14 @@
 
 Usage: store_append_worker.py DATABASE WRITER COUNT START_FILE. Opens the store, prints
 "ready", waits for START_FILE to exist, then appends COUNT events to app-1 the way the CLI
-does (read the version, append expecting it, run again on a conflict) and prints the number
-of conflicts it met. Any other error ends it with a traceback on stderr.
+does (read the version, append expecting it, run again on a conflict), pausing a moment
+between appends, and prints the number of conflicts it met. Any other error ends it with a
+traceback on stderr.
 """
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 from pathlib import Path
@@ -39,7 +41,13 @@ def main(database: str, writer: str, count: int, start_file: str) -> None:
         print("ready", flush=True)
         while not Path(start_file).exists():
             time.sleep(0.001)
-        conflicts = sum(append_one(store, writer, number) for number in range(count))
+        conflicts = 0
+        for number in range(count):
+            conflicts += append_one(store, writer, number)
+            # A command does some work between appends. Without this pause one writer
+            # re-takes the lock at once and SQLite's backing-off busy handler lets the
+            # other wait until it is done, so the two would not really interleave.
+            time.sleep(random.uniform(0, 0.001))
     print(conflicts, flush=True)
 
 
