@@ -164,7 +164,7 @@ def verify(expect: str | None) -> None:
         for problem in report["problems"]:
             click.echo(f"  {problem}")
     if not report["ok"]:
-        raise SystemExit(1)
+        raise Refused(f"the log does not verify: {report['problems'][0]}", 1)
 
 
 @click.group()

@@ -10,14 +10,15 @@ from cli.context import emit_json, session, when
 
 @click.command()
 @click.option("--all", "show_all", is_flag=True, help="Also tasks that are closed.")
-@click.option("--until", "until", metavar="WHEN", help="Only tasks due by then.")
+@click.option("--until", "until", metavar="WHEN",
+              help="Only tasks due by then (a date alone: by the end of that day).")
 def agenda(show_all: bool, until: str | None) -> None:
     """Open tasks, overdue first, then soonest first."""
     from engine.api import tasks_of
 
     s = session()
     now = s.engine.now()
-    limit = when(until, "--until")
+    limit = when(until, "--until", whole_day=True)
     tasks = [t for t in tasks_of(s.engine.applications(), include_closed=show_all)
              if limit is None or t.due_at <= limit]
     tasks.sort(key=lambda t: (not (t.is_open and t.due_at <= now), t.due_at))

@@ -86,15 +86,20 @@ def session() -> Session:
     return obj
 
 
-def when(text: str | None, option: str = "--at") -> datetime | None:
-    """A WHEN typed on the command line (ISO date or date-time, today, yesterday, tomorrow)."""
+def when(text: str | None, option: str = "--at", *, whole_day: bool = False) -> datetime | None:
+    """A WHEN typed on the command line (ISO date or date-time, today, yesterday, tomorrow).
+    A date alone is 09:00 local; with ``whole_day`` (a limit such as ``agenda --until``) it
+    is the end of that day, so everything due that day is included."""
     if text is None:
         return None
+    from datetime import time
+
     from engine.calendar import CalendarError, parse_when
 
     engine = session().engine
+    default = time.max if whole_day else time(9, 0)
     try:
-        return parse_when(text, now=engine.now(), tz=engine.tz)
+        return parse_when(text, now=engine.now(), tz=engine.tz, default_time=default)
     except CalendarError as error:
         raise Refused(f"{option}: {error}") from None
 

@@ -62,6 +62,10 @@ def _register() -> None:
 _register()
 
 
+# click 8.2+ raises this for a group called without a command (8.1 printed help, exit 0).
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line; every refusal is one ``error:`` line and a non-zero exit."""
     try:
@@ -70,6 +74,9 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(done.exit_code)
     except click.exceptions.Abort:
         clictx.fail("interrupted", 130)
+    except _NO_ARGS_IS_HELP as asked:  # a bare 'afterview' or group asks for the help
+        click.echo(asked.ctx.get_help())
+        sys.exit(0)
     except click.UsageError as error:
         clictx.fail(_usage_message(error), 2)
     except click.ClickException as error:

@@ -27,10 +27,21 @@ def colour_enabled() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+class Styled(str):
+    """Text coloured by ``paint``; ``plain`` is what shows, for widths in tables."""
+
+    plain: str
+
+    def __new__(cls, styled: str, plain: str) -> Styled:
+        made = super().__new__(cls, styled)
+        made.plain = plain
+        return made
+
+
 def paint(text: str, colour: str | None = None, *, bold: bool = False) -> str:
     if not colour_enabled() or (colour is None and not bold):
         return text
-    return click.style(text, fg=colour, bold=bold)
+    return Styled(click.style(text, fg=colour, bold=bold), text)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -123,9 +134,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     widths = [len(h) for h in headers]
     for row in cells:
         for index, value in enumerate(row):
-            widths[index] = min(max(widths[index], len(value)), 60)
-    lines = ["  ".join(paint(h.upper().ljust(w), bold=True) for h, w in zip(headers, widths,
-                                                                           strict=True))]
+            widths[index] = min(max(widths[index], _visible(value)), 60)
+    head = "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))
+    lines = [paint(head.rstrip(), bold=True)]
     for row in cells:
         lines.append("  ".join(_fit(v, w) for v, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
@@ -136,14 +147,25 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, datetime):
         return short_time(value)
-    text = str(value)
+    if isinstance(value, Styled) and _printable(value.plain) == value.plain:
+        return value  # our own colour codes: kept, while any typed in are neutralised
+    return _printable(str(value.plain if isinstance(value, Styled) else value))
+
+
+def _printable(text: str) -> str:
+    # Control characters in typed text (escape sequences) must not reach the terminal.
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
+def _visible(text: str) -> int:
+    return len(text.plain) if isinstance(text, Styled) else len(text)
+
+
 def _fit(text: str, width: int) -> str:
-    if len(text) > width:
-        return text[: width - 1] + "…"
-    return text.ljust(width)
+    if _visible(text) > width:
+        plain = text.plain if isinstance(text, Styled) else text
+        return plain[: width - 1] + "…"
+    return text + " " * (width - _visible(text))
 
 
 def short_time(moment: datetime) -> str:
@@ -177,8 +199,8 @@ def agenda(tasks: Sequence[Task], now: datetime) -> str:
     ordered = sorted(tasks, key=lambda t: (t.due_at > now, t.due_at))
     rows = []
     for task in ordered:
-        mark = paint("OVERDUE", "red", bold=True) if task.due_at <= now else ""
-        if task.fired:
-            mark = (mark + " fired").strip()
-        rows.append((task.id, task.due_at, mark or "", task.application, task.title))
+        overdue = task.due_at <= now
+        words = " ".join(w for w, shown in (("OVERDUE", overdue), ("fired", task.fired)) if shown)
+        mark = paint(words, "red", bold=True) if overdue else words
+        rows.append((task.id, task.due_at, mark, task.application, task.title))
     return table(("task", "due", "", "application", "what"), rows)

@@ -143,7 +143,7 @@ class Engine:
         if ref in candidates:
             return ref
         if not candidates:
-            raise DomainError(f"unknown application {ref!r}: see 'afterview list' for the ids")
+            raise DomainError(f"unknown application {ref!r}: {_nearest_ids(ref, self.store)}")
         if len(candidates) > 1:
             shown = ", ".join(candidates[:10]) + (", ..." if len(candidates) > 10 else "")
             raise DomainError(f"ambiguous application {ref!r}: it could be {shown}")
@@ -346,6 +346,27 @@ class Engine:
 
     def stored_events(self, application_id: str) -> list[StoredEvent]:
         return self.store.read_stream(application_id)
+
+
+def _nearest_ids(ref: str, store: EventStore) -> str:
+    """The candidates for an id that matches nothing: ids containing it or starting with
+    something spelled like it, else every id (up to ten)."""
+    import difflib
+
+    known = [s for s in store.stream_ids() if s != PROFILE_STREAM]
+    if not known:
+        return "there are no applications yet; start with 'afterview apply COMPANY ROLE'"
+    wanted = ref.strip().lower()
+    near = [s for s in known if wanted in s]
+    # A mistyped prefix is compared with the ids' prefixes of the same length.
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for stream_id in known:
+        by_prefix[stream_id[: len(wanted)]].append(stream_id)
+    for prefix in difflib.get_close_matches(wanted, list(by_prefix), n=10, cutoff=0.6):
+        near += [s for s in by_prefix[prefix] if s not in near]
+    shown = near or known
+    listed = ", ".join(shown[:10]) + (", ..." if len(shown) > 10 else "")
+    return f"did you mean {listed}?" if near else f"the applications are {listed}"
 
 
 def tasks_of(applications: Iterable[Application], *, include_closed: bool = False) -> list[Task]:
