@@ -102,3 +102,36 @@ def instances_of(cls: type) -> st.SearchStrategy[object]:
 def events_of_every_type() -> st.SearchStrategy[object]:
     """An instance of any registered event class."""
     return st.one_of(*(instances_of(cls) for cls in _ev.EVENT_TYPES.values()))
+
+
+# --- offers: valid offer terms, every kind of term optional (engine.offers) -------
+
+_offer_money = st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False,
+                           allow_infinity=False)
+
+
+def offer_terms(currency: str = "USD") -> st.SearchStrategy[object]:
+    """Terms as the CLI records them: base above 0, either a bonus amount or a percent,
+    equity per year or a total over 1-10 years, and any of the other terms."""
+    optional = st.none() | _offer_money
+    bonus = st.one_of(
+        st.just((None, None)),
+        _offer_money.map(lambda amount: (amount, None)),
+        st.decimals(min_value=0, max_value=200, places=2).map(lambda percent: (None, percent)),
+    )
+    equity = st.one_of(
+        st.just((None, None, None)),
+        _offer_money.map(lambda per_year: (per_year, None, None)),
+        st.tuples(_offer_money, st.integers(1, 10)).map(lambda grant: (None, *grant)),
+    )
+
+    def build(base: object, bonus: tuple, equity: tuple, signing: object, relocation: object,
+              benefits_value: object, commute_cost: object) -> object:
+        return _ev.OfferTerms(currency, base, bonus=bonus[0], bonus_percent=bonus[1],
+                              signing=signing, equity_per_year=equity[0],
+                              equity_total=equity[1], equity_years=equity[2],
+                              relocation=relocation, benefits_value=benefits_value,
+                              commute_cost=commute_cost)
+
+    base = st.decimals(min_value="0.01", max_value=10**7, places=2)
+    return st.builds(build, base, bonus, equity, optional, optional, optional, optional)
