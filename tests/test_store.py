@@ -621,3 +621,31 @@ def test_opening_a_current_database_does_not_import_sqlite_utils(db_path: Path) 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, env=env)
     assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr
+
+
+def test_a_second_store_in_the_same_process_leaves_the_first_one_sound(db_path: Path) -> None:
+    # Python's open()/close() on the file drops every SQLite lock this process holds on it;
+    # another process closing last would then delete the WAL under the first store, which
+    # shows up later as lost appends or "database disk image is malformed".
+    first = SQLiteStore(db_path)
+    try:
+        append(first, note())
+        SQLiteStore(db_path).close()
+        code = (
+            "import sys; from engine.sqlite_store import SQLiteStore; from engine.store import NewEvent; "
+            "s = SQLiteStore(sys.argv[1]); "
+            "s.append([NewEvent('app-3', 'from-elsewhere', 'NoteAdded', 1, {}, {}, '2024-05-01')], "
+            "expected_versions={}, recorded_at='2024-05-01'); s.close()"
+        )
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        assert Path(f"{db_path}-wal").exists(), "the other process took itself for the last one"
+        append(first, note())
+        assert first.read_event("from-elsewhere") is not None
+    finally:
+        first.close()
+    report = check(db_path)
+    assert (report.ok, report.events) == (True, 9), report.problems
