@@ -274,7 +274,12 @@ class Engine:
             facts = self.facts(stored.stream_id)
             app = rebuild(stored.stream_id, facts)
             command = commands.VoidEvent(app.id, stored.event_id, reason, at or context.now)
-            return commands.decide(command, app, context, facts=facts), {app.id: app.version}
+            others = [o for o in self.applications() if o.id != app.id]
+            decision = commands.decide(command, app, context, facts=facts, others=others)
+            versions: dict[str, int | None] = {app.id: app.version}
+            touched = {fact.stream_id for fact in decision.facts}
+            versions.update({o.id: o.version for o in others if o.id in touched})
+            return decision, versions
 
         decision = self._run(attempt)
         return Result(self.application(stored.stream_id), decision.facts, decision.warnings)

@@ -256,7 +256,8 @@ def _fire_task(command: FireTask, app: Application, context: Context) -> Decisio
     return Decision([Fact(app.id, firing_event_id(task.id, task.due_at), context.now, event)])
 
 
-def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Context) -> Decision:
+def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Context,
+          others: Iterable[Application] = ()) -> Decision:
     from engine.domain import effective, evolve
 
     _required_text("the reason", command.reason)
@@ -269,7 +270,8 @@ def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Cont
     if target.event_id not in {f.event_id for f in effective(facts)}:
         raise DomainError(f"event {command.event_id} is already voided")
     event = ev.EventVoided(command.event_id, command.reason)
-    fact = Fact(app.id, next(_ids(context.command_id)), command.occurred_at, event)
+    ids = _ids(context.command_id)
+    fact = Fact(app.id, next(ids), command.occurred_at, event)
     replayed = Application(app.id)
     for kept in effective([*facts, fact]):
         if (replayed.state, kept.event.TYPE) not in lifecycle.TABLE and kept.event.TYPE in (
@@ -280,7 +282,15 @@ def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Cont
                 f"({kept.event_id[:8]}) depends on it; void that one first"
             )
         evolve(replayed, kept)
-    return Decision([fact])
+    # Replay skips what the voided fact caused only within its own stream; tasks it put on
+    # other applications (an acceptance's withdraw-application) are closed explicitly.
+    closures = [
+        Fact(other.id, next(ids), command.occurred_at,
+             ev.TaskClosed(task.id, "moot", "the fact that scheduled it was voided", fact.event_id))
+        for other in others if other.id != app.id
+        for task in other.open_tasks() if task.cause_event_id == command.event_id
+    ]
+    return Decision([fact, *closures])
 
 
 def _change_setting(command: ChangeSetting, context: Context) -> Decision:
@@ -320,5 +330,5 @@ def decide(
     if isinstance(command, FireTask):
         return _fire_task(command, app, context)
     if isinstance(command, VoidEvent):
-        return _void(command, app, facts or [], context)
+        return _void(command, app, facts or [], context, others)
     raise TypeError(f"not a command: {command!r}")

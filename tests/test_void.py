@@ -1,0 +1,178 @@
+"""Corrections: voiding a mistaken fact recomputes the application, takes back the tasks it
+scheduled and reopens the ones it closed; the log keeps both and says which is which."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import CLI, ZONE, new_york
+from engine import events as ev
+from engine.api import Engine
+from engine.domain import Application, DomainError, InvalidValue
+from engine.projections import history_rows, verify_log
+from engine.sqlite_store import SQLiteStore
+from test_replay import SteppingClock
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock(new_york("2026-11-20T10:00"))
+
+
+@pytest.fixture
+def eng(tmp_path: Path, clock: SteppingClock) -> Iterator[Engine]:
+    """An engine whose clock the test moves, so every command is recorded at its own time."""
+    with SQLiteStore(tmp_path / "void.db") as store:
+        engine = Engine(store, clock=clock)
+        engine.set_setting("timezone", ZONE)
+        yield engine
+
+
+def record(engine: Engine, clock: SteppingClock, app_id: str, event: object) -> str:
+    """Record a fact a minute after the last one; its event id."""
+    clock.advance(minutes=1)
+    return engine.record(app_id, event).facts[0].event_id
+
+
+def tasks(app: Application) -> dict[str, str]:
+    return {task.kind: task.status for task in app.tasks.values()}
+
+
+def applied(engine: Engine, company: str = "Acme") -> str:
+    return engine.apply(ev.ApplicationSubmitted(company, "Engineer")).application.id
+
+
+OFFER = ev.OfferReceived(ev.OfferTerms("USD", 120000))
+
+
+def test_voiding_an_interview_recomputes_state_and_reopens_what_it_closed(
+        eng: Engine, clock: SteppingClock) -> None:
+    app_id = applied(eng)
+    interview = record(eng, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
+    assert eng.application(app_id).state == "interviewing"
+    assert tasks(eng.application(app_id)) == {"follow-up-application": "closed"}
+
+    clock.advance(minutes=1)
+    after = eng.void(interview[:8], "entered on the wrong application").application
+    assert after.state == "applied"
+    assert tasks(after) == {"follow-up-application": "open"}
+    assert after.interviews == []
+
+
+def test_voiding_an_offer_drops_its_tasks_and_reopens_follow_ups(eng: Engine,
+                                                                 clock: SteppingClock) -> None:
+    app_id = applied(eng)
+    record(eng, clock, app_id, ev.InterviewHeld(1, ("Ann",)))
+    record(eng, clock, app_id, ev.ThankYouSent(("Ann",)))
+    offer = record(eng, clock, app_id, OFFER)
+    assert tasks(eng.application(app_id)) == {
+        "follow-up-application": "closed", "thank-you": "closed",
+        "follow-up-interview": "closed", "offer-decision": "open"}
+
+    clock.advance(minutes=1)
+    after = eng.void(offer, "it was only a verbal hint").application
+    assert after.state == "interviewing" and after.offer is None
+    # The decision task it scheduled is gone; the follow-ups it answered are open again.
+    assert tasks(after) == {"follow-up-application": "closed", "thank-you": "closed",
+                            "follow-up-interview": "open"}
+
+
+def test_voiding_an_acceptance_takes_back_the_tasks_on_other_applications(
+        eng: Engine, clock: SteppingClock) -> None:
+    acme, beta = applied(eng, "Acme"), applied(eng, "Beta")
+    record(eng, clock, acme, OFFER)
+    accepted = record(eng, clock, acme, ev.OfferAccepted())
+    assert tasks(eng.application(beta))["withdraw-application"] == "open"
+
+    clock.advance(minutes=1)
+    after = eng.void(accepted, "I have not signed yet").application
+    assert after.state == "offered"
+    assert tasks(after)["offer-decision"] == "open"  # closed as moot by the acceptance
+    assert "withdraw-application" not in {t.kind for t in eng.application(beta).open_tasks()}
+    assert verify_log(eng.store)["ok"]
+
+
+def test_void_that_a_later_fact_depends_on_is_refused(eng: Engine, clock: SteppingClock) -> None:
+    app_id = applied(eng)
+    offer = record(eng, clock, app_id, OFFER)
+    record(eng, clock, app_id, ev.OfferAccepted())
+    head = eng.store.head()
+    with pytest.raises(DomainError, match="OfferAccepted"):
+        eng.void(offer, "mistake")
+    assert eng.store.head() == head
+    assert eng.application(app_id).state == "accepted"
+
+
+@pytest.mark.parametrize("target", ["submission", "void", "unknown"])
+def test_what_cannot_be_voided_is_refused(eng: Engine, clock: SteppingClock, target: str) -> None:
+    app_id = applied(eng)
+    note = record(eng, clock, app_id, ev.NoteAdded("typo"))
+    correction = eng.void(note, "typo").facts[0].event_id
+    ids = {"submission": eng.facts(app_id)[0].event_id, "void": correction,
+           "unknown": "ffffffff-0000-0000-0000-000000000000"}
+    head = eng.store.head()
+    with pytest.raises(DomainError):
+        eng.void(ids[target], "mistake")
+    assert eng.store.head() == head
+
+
+def test_voiding_twice_and_without_a_reason_are_refused(eng: Engine,
+                                                        clock: SteppingClock) -> None:
+    app_id = applied(eng)
+    note = record(eng, clock, app_id, ev.NoteAdded("wrong company"))
+    head = eng.store.head()
+    with pytest.raises(InvalidValue, match="reason"):
+        eng.void(note, "  ")
+    assert eng.store.head() == head
+    eng.void(note, "wrong company")
+    head = eng.store.head()
+    with pytest.raises(DomainError, match="already voided"):
+        eng.void(note, "again")
+    assert eng.store.head() == head
+
+
+def test_history_marks_voided_facts_and_what_they_caused(eng: Engine,
+                                                         clock: SteppingClock) -> None:
+    app_id = applied(eng)
+    interview = record(eng, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
+    clock.advance(minutes=1)
+    eng.void(interview, "wrong application")
+    rows = history_rows(eng.stored_events(app_id))
+    voided = [(r["type"], r["event_id"] == interview) for r in rows if r["voided"]]
+    assert voided == [("InterviewScheduled", True), ("TaskClosed", False)]
+    assert [(r["type"], r["state_after"]) for r in rows if not r["voided"]] == [
+        ("ApplicationSubmitted", "applied"), ("TaskScheduled", "applied"),
+        ("EventVoided", "applied")]
+
+
+def test_known_at_before_the_void_still_shows_the_old_state(eng: Engine,
+                                                            clock: SteppingClock) -> None:
+    app_id = applied(eng)
+    interview = record(eng, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
+    before_void = clock.advance(minutes=5)
+    clock.advance(minutes=5)
+    eng.void(interview, "wrong application")
+
+    def state(**when: datetime) -> str:
+        return next(a.state for a in eng.applications(**when) if a.id == app_id)
+
+    assert state(known_at=before_void) == "interviewing"
+    assert state(known_at=clock.now) == "applied"
+    assert state() == "applied"
+
+
+def test_void_on_the_command_line(cli: CLI) -> None:
+    app_id = cli.ok("apply", "Acme", "Backend Engineer", "--at", "2026-11-10").strip()
+    cli.ok("interview", app_id, "--on", "2026-11-25T10:00", "--at", "2026-11-12")
+    interview = next(r for r in cli.json("history", app_id) if r["type"] == "InterviewScheduled")
+    out = cli.ok("void", interview["event_id"][:8], "--reason", "wrong application")
+    assert app_id in out and "applied" in out.lower()
+    assert cli.json("status", app_id)["state"] == "applied"
+    count = cli.event_count()
+    line = cli.refused("void", interview["event_id"], "--reason", "again", code=1)
+    assert "already voided" in line
+    assert cli.event_count() == count
