@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine import events as ev
@@ -80,6 +80,12 @@ class Deadlines:
         return due
 
 
+def hours_after(moment: datetime, hours: int) -> datetime:
+    """Exactly ``hours`` later, shown in the same zone. Python adds a timedelta to a
+    zone-aware time on the wall clock, which is an hour off across a DST change."""
+    return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(moment.tzinfo)
+
+
 def task_id(application_id: str, kind: str, cause_event_id: str) -> str:
     """Deterministic: re-deciding the same fact gives the same task."""
     digest = hashlib.sha256(f"{application_id}|{kind}|{cause_event_id}".encode()).hexdigest()
@@ -147,7 +153,7 @@ def _rules_for_submitted(app: Application, fact: Fact, deadlines: Deadlines) -> 
 def _rules_for_held(app: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
     people = fact.event.interviewers
     to = f" to {', '.join(people)}" if people else ""
-    thank_due = fact.occurred_at + timedelta(hours=deadlines.settings.thank_you_hours)
+    thank_due = hours_after(fact.occurred_at, deadlines.settings.thank_you_hours)
     follow_due = deadlines.business_days(fact.occurred_at, deadlines.settings.followup_interview_days)
     return [
         _schedule(app, THANK_YOU, fact, thank_due, to),
