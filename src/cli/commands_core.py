@@ -92,10 +92,12 @@ def show(app: str) -> None:
     s = session()
     application = s.engine.application(app)
     now = s.engine.now()
+    settings, others = s.engine.settings, s.engine.applications()  # others: the plan's withdrawals
     if s.as_json:
-        emit_json(render.application_json(application, now, detail=True))
+        emit_json(render.application_json(application, now, detail=True, settings=settings,
+                                          others=others))
     else:
-        click.echo(show_text(application, now, s.engine.settings))
+        click.echo(show_text(application, now, settings, others))
 
 
 @click.command()

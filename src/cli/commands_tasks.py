@@ -30,6 +30,10 @@ def agenda(show_all: bool, until: str | None) -> None:
                                  for t in tasks]))
     else:
         click.echo(render.agenda(tasks, now))
+        from cli.views import negotiation_hints  # offers below target_salary
+
+        for hint in negotiation_hints(s.engine.applications(), s.engine.settings):
+            click.echo(hint)
 
 
 @click.command()

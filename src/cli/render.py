@@ -99,7 +99,8 @@ def task_json(task: Task, now: datetime) -> dict[str, Any]:
 
 
 def application_json(app: Application, now: datetime | None = None,
-                     *, detail: bool = False) -> dict[str, Any]:
+                     *, detail: bool = False, settings: Any = None,
+                     others: Sequence[Application] = ()) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": app.id,
         "company": app.company,
@@ -121,6 +122,9 @@ def application_json(app: Application, now: datetime | None = None,
             "tasks": [task_json(t, now) for t in sorted(app.open_tasks(),
                                                          key=lambda t: t.due_at)],
         })
+        from cli.views import offer_details_json  # rounds; with settings, negotiation and plan
+
+        data.update(offer_details_json(app, now, settings, others))
     return data
 
 
