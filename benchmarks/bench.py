@@ -1,0 +1,378 @@
+"""The afterview benchmark: how fast the log is written, replayed and verified, each figure
+next to the raw SQLite bound measured in the same run (see benchmarks/README.md).
+
+    python benchmarks/bench.py                      # 5,000 applications, ~100,000 events
+    python benchmarks/bench.py --json               # the same figures as one JSON object
+    python benchmarks/bench.py --make-db PATH --applications 5000   # only write the log
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+try:
+    import engine  # noqa: F401  # installed (pip install -e .), or run from a source tree:
+except ImportError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+# Imported after the path is settled (a source tree without an install still runs).
+import synthetic
+
+from engine.api import Engine
+from engine.clock import fixed_clock
+from engine.projections import verify_log
+from engine.sqlite_store import SQLiteStore, canonical_json
+
+TARGETS = {"rebuild_events_per_s": 150_000, "rebuild_ratio": 0.60, "append_one_ratio": 0.50,
+           "status_over_version": 2.0}
+_INTERLEAVE = 50  # one-event appends alternate with raw inserts in runs of this many
+_SELECT_ALL = ("SELECT position, stream_id, version, event_id, type, schema_version, data, "
+               "metadata, occurred_at, recorded_at, prev_hash, hash FROM events ORDER BY position")
+_INSERT_RAW = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def refuse(message: str, code: int = 2) -> NoReturn:
+    """One ``error:`` line on stderr and a non-zero exit, as every afterview command does."""
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    raise SystemExit(code)
+
+
+def best_time(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """The fastest of ``repeat`` runs (wall clock) and the last run's result; the heap is
+    collected before each so one run's garbage is not charged to the next."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        result = None  # drop the previous run's result before timing the next
+        gc.collect()
+        started = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+# ---------------------------------------------------------------------------
+# Building the log
+
+
+def open_search(path: Path, applications: int, seed: int) -> tuple[SQLiteStore, synthetic.JobSearch]:
+    """A new afterview database at ``path`` with the person's settings (through
+    ``Engine.set_setting``) and the job search decided, ready to append."""
+    store = SQLiteStore(path)
+    setup = Engine(store, clock=fixed_clock(synthetic.START - timedelta(days=1)))
+    for key, value in synthetic.SETTINGS.items():
+        setup.set_setting(key, value)
+    search = synthetic.JobSearch(setup.settings, setup.calendar(), seed)
+    search.play(applications)
+    return store, search
+
+
+def append_batches(store: SQLiteStore, batches: Sequence[synthetic.Batch]) -> float:
+    """Append every batch through ``store.append``; the seconds spent appending."""
+    started = time.perf_counter()
+    for batch in batches:
+        store.append(batch.events, expected_versions=batch.expected_versions,
+                     recorded_at=batch.recorded_at)
+    return time.perf_counter() - started
+
+
+def make_db(path: Path, applications: int, seed: int, batch_size: int) -> dict[str, Any]:
+    """Only write the synthetic log into ``path`` (which must not exist yet)."""
+    if path.exists():
+        refuse(f"{path} already exists: --make-db writes a new database only; give a new path")
+    store, search = open_search(path, applications, seed)
+    try:
+        append_batches(store, list(synthetic.batched(search.capture.appends, batch_size)))
+        events = store.head()[0]
+    finally:
+        store.close()
+    return {"path": str(path), "applications": applications, "events": events}
+
+
+# ---------------------------------------------------------------------------
+# The raw SQLite bounds
+
+
+def raw_connection(path: Path) -> sqlite3.Connection:
+    """A plain connection with the PRAGMAs afterview uses (WAL, synchronous=FULL)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def raw_twin(source: Path, twin: Path) -> sqlite3.Connection:
+    """An equivalent events table (the same DDL, indexes and triggers) in its own file."""
+    conn = raw_connection(twin)
+    with sqlite3.connect(source) as original:
+        ddl = [sql for (sql,) in original.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type = 'table' DESC")]
+    for sql in ddl:
+        conn.execute(sql)
+    return conn
+
+
+def raw_batch_insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], size: int) -> float:
+    """Plain INSERT of ready rows, one transaction per ``size`` rows; seconds taken."""
+    started = time.perf_counter()
+    for start in range(0, len(rows), size):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(_INSERT_RAW, rows[start:start + size])
+        conn.execute("COMMIT")
+    return time.perf_counter() - started
+
+
+def select_bound(path: Path) -> int:
+    """SELECT every row and json.loads its data, the least any replay must do; rows read."""
+    conn = raw_connection(path)
+    try:
+        loads, count = json.loads, 0
+        for row in conn.execute(_SELECT_ALL):
+            loads(row[6])
+            count += 1
+        return count
+    finally:
+        conn.close()
+
+
+def raw_rows_for(batches: Sequence[synthetic.Batch], first_position: int) -> list[tuple[Any, ...]]:
+    """The rows a plain INSERT writes for these one-event appends (the stored columns,
+    JSON already encoded, a hash-sized text in the hash columns)."""
+    rows = []
+    for offset, batch in enumerate(batches):
+        (event,) = batch.events
+        version = (batch.expected_versions[event.stream_id] or 0) + 1
+        digest = hashlib.sha256(event.event_id.encode()).hexdigest()
+        rows.append((first_position + offset, event.stream_id, version, event.event_id, event.type,
+                     event.schema_version, canonical_json(event.data),
+                     canonical_json(event.metadata), event.occurred_at, batch.recorded_at,
+                     digest, digest))
+    return rows
+
+
+def one_event_appends(store: SQLiteStore, singles: Sequence[synthetic.Batch],
+                      raw: sqlite3.Connection, raw_rows: list[tuple[Any, ...]]) -> tuple[float, float]:
+    """Seconds for the one-event appends and for the raw commit-per-row inserts, run in
+    alternating runs so both see the same disk and the same machine load."""
+    engine_seconds = raw_seconds = 0.0
+    for start in range(0, len(singles), _INTERLEAVE):
+        started = time.perf_counter()
+        for row in raw_rows[start:start + _INTERLEAVE]:
+            raw.execute(_INSERT_RAW, row)  # autocommit: one transaction, one commit per row
+        raw_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        for one in singles[start:start + _INTERLEAVE]:
+            store.append(one.events, expected_versions=one.expected_versions,
+                         recorded_at=one.recorded_at)
+        engine_seconds += time.perf_counter() - started
+    return engine_seconds, raw_seconds
+
+
+# ---------------------------------------------------------------------------
+# The command line, in a subprocess
+
+
+def afterview_command() -> list[str]:
+    script = Path(sys.executable).with_name("afterview")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("afterview")
+    return [found] if found else [sys.executable, "-m", "cli.main"]
+
+
+def cli_times(db: Path, app_id: str, runs: int) -> dict[str, Any]:
+    """Median wall time of ``afterview status APP`` and of ``afterview --version``, run in
+    alternation (after one warm-up each) so both see the same machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
+    command = afterview_command()
+    status = [*command, "--db", str(db), "status", app_id]
+    version = [*command, "--version"]
+    samples: dict[str, list[float]] = {"status": [], "version": []}
+    for index in range(runs + 1):
+        for name, argv in (("status", status), ("version", version)):
+            started = time.perf_counter()
+            done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+            elapsed = time.perf_counter() - started
+            if done.returncode != 0:
+                refuse(f"{' '.join(argv)} failed: {done.stderr.strip()}", 1)
+            if index:
+                samples[name].append(elapsed)
+    status_ms = statistics.median(samples["status"]) * 1000
+    version_ms = statistics.median(samples["version"]) * 1000
+    ratio = status_ms / version_ms
+    return {"app": app_id, "runs": runs, "status_ms": round(status_ms, 1),
+            "version_ms": round(version_ms, 1), "ratio": round(ratio, 2),
+            "target": f"<= {TARGETS['status_over_version']:g}",
+            "met": ratio <= TARGETS["status_over_version"]}
+
+
+# ---------------------------------------------------------------------------
+# The run
+
+
+def figure(events: int, seconds: float, bound_per_s: float, target: str, met: bool | None,
+           bound: str) -> dict[str, Any]:
+    per_s = events / seconds
+    return {"events": events, "seconds": round(seconds, 4), "events_per_s": round(per_s),
+            "bound": bound, "bound_events_per_s": round(bound_per_s),
+            "ratio": round(per_s / bound_per_s, 3), "target": target, "met": met}
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"platform": platform.platform(), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            "load_1min": load}
+
+
+def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    db = folder / "bench.db"
+    started = time.perf_counter()
+    store, search = open_search(db, args.applications, args.seed)
+    decided = time.perf_counter() - started
+    batches = list(synthetic.batched(search.capture.appends, args.batch_size))
+    built = sum(len(b.events) for b in batches)
+    batch_seconds = append_batches(store, batches)
+    events = store.head()[0]
+    del batches
+
+    rows = [tuple(r) for r in sqlite3.connect(db).execute(_SELECT_ALL)]
+    raw = raw_twin(db, folder / "raw.db")
+    raw_batch_seconds = raw_batch_insert(raw, rows, args.batch_size)
+    del rows
+
+    select_seconds, _ = best_time(lambda: select_bound(db), args.repeat)
+    select_per_s = events / select_seconds
+    engine = Engine(store)
+    rebuild_seconds, apps = best_time(engine.applications, args.repeat)
+    if len(apps) != args.applications:
+        refuse(f"rebuilt {len(apps)} applications, wrote {args.applications}", 1)
+    verify_seconds, report = best_time(lambda: verify_log(store), args.repeat)
+    if not report["ok"]:
+        refuse(f"the benchmark log does not verify: {report['problems'][:3]}", 1)
+    middle = sorted(a.id for a in apps)[len(apps) // 2]
+    del apps
+    cli = cli_times(db, middle, args.runs)
+
+    singles = search.notes(args.single, synthetic.START + timedelta(days=synthetic.END_DAYS + 1))
+    raw_rows = raw_rows_for(singles, events + 1)
+    one_seconds, raw_one_seconds = one_event_appends(store, singles, raw, raw_rows)
+    store.close()
+    raw.close()
+
+    rebuild = figure(events, rebuild_seconds, select_per_s,
+                     f">= {TARGETS['rebuild_events_per_s']:,} events/s and >= "
+                     f"{TARGETS['rebuild_ratio']:.0%} of the bound", None,
+                     "SELECT every row + json.loads(data)")
+    rebuild["met"] = (rebuild["events_per_s"] >= TARGETS["rebuild_events_per_s"]
+                      and rebuild["ratio"] >= TARGETS["rebuild_ratio"])
+    one = figure(len(singles), one_seconds, len(raw_rows) / raw_one_seconds,
+                 f">= {TARGETS['append_one_ratio']:.0%} of the bound", None,
+                 "plain INSERT, one commit per row (same table, PRAGMAs, disk)")
+    one["met"] = one["ratio"] >= TARGETS["append_one_ratio"]
+    return {
+        "command": " ".join(["python", "benchmarks/bench.py", *sys.argv[1:]]),
+        "machine": machine(),
+        "applications": args.applications,
+        "events": events,
+        "build": {"decide_seconds": round(decided, 2), "events_decided": built,
+                  "batch_size": args.batch_size},
+        "figures": {
+            "append_one": one,
+            "append_batch": figure(built, batch_seconds, built / raw_batch_seconds, "-", None,
+                                   f"plain INSERT of ready rows, {args.batch_size} per commit"),
+            "rebuild": rebuild,
+            "verify": figure(events, verify_seconds, select_per_s, "-", None,
+                             "SELECT every row + json.loads(data)"),
+        },
+        "status_vs_version": cli,
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    names = {"append_one": "one event per transaction", "append_batch": "batch append",
+             "rebuild": "rebuild every application", "verify": "verify (chain + lifecycle)"}
+    m = result["machine"]
+    lines = [
+        f"afterview benchmark: {result['applications']:,} applications, "
+        f"{result['events']:,} events (decided in {result['build']['decide_seconds']} s)",
+        f"machine: {m['platform']}, {m['cpus']} cores, Python {m['python']}, "
+        f"SQLite {m['sqlite']}, load {m['load_1min']:.2f}",
+        "",
+        f"{'figure':<28}{'events/s':>11}{'bound/s':>11}{'ratio':>8}  target",
+    ]
+    for key, name in names.items():
+        f = result["figures"][key]
+        verdict = "" if f["met"] is None else ("  met" if f["met"] else "  MISSED")
+        lines.append(f"{name:<28}{f['events_per_s']:>11,}{f['bound_events_per_s']:>11,}"
+                     f"{f['ratio']:>8.2f}  {f['target']}{verdict}")
+    c = result["status_vs_version"]
+    lines += [
+        "",
+        f"afterview status {c['app']}: {c['status_ms']} ms; afterview --version: "
+        f"{c['version_ms']} ms (medians of {c['runs']}); ratio {c['ratio']:.2f}, target "
+        f"{c['target']}  {'met' if c['met'] else 'MISSED'}",
+        "bounds: " + "; ".join(f"{names[k]}: {f['bound']}" for k, f in result["figures"].items()),
+    ]
+    return "\n".join(lines)
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--applications", type=int, default=5000, metavar="N",
+                        help="applications in the synthetic job search (default 5000, ~100,000 events)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--make-db", type=Path, metavar="PATH",
+                        help="only write the synthetic log into PATH (a new afterview database)")
+    parser.add_argument("--single", type=int, default=2000, metavar="N",
+                        help="one-event appends to time (default 2000)")
+    parser.add_argument("--batch-size", type=int, default=1000, metavar="N",
+                        help="events per batch append (default 1000)")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N",
+                        help="runs of each read figure; the fastest counts (default 3)")
+    parser.add_argument("--runs", type=int, default=10, metavar="N",
+                        help="runs of each command for the status/--version medians (default 10)")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    parser.add_argument("--dir", type=Path, metavar="FOLDER",
+                        help="where the benchmark databases go (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    for name in ("applications", "single", "batch_size", "repeat", "runs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be 1 or more")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse(argv)
+    if args.make_db is not None:
+        made = make_db(args.make_db, args.applications, args.seed, args.batch_size)
+        if args.json:
+            print(json.dumps(made))
+        else:
+            print(f"wrote {made['events']:,} events for {made['applications']:,} applications "
+                  f"to {made['path']}")
+        return
+    with tempfile.TemporaryDirectory(prefix="afterview-bench-", dir=args.dir) as folder:
+        result = run(args, Path(folder))
+    print(json.dumps(result, indent=2) if args.json else render(result))
+
+
+if __name__ == "__main__":
+    main()

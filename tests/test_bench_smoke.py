@@ -1,0 +1,72 @@
+"""The benchmark runs end to end at a tiny size: it reports every figure with its bound and
+ratio, and ``--make-db`` writes a database that the command line opens and verifies.
+Nothing here is timed: the figures themselves are in docs/performance.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import CLI
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+FIGURES = ("append_one", "append_batch", "rebuild", "verify")
+
+
+def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
+    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+
+
+def positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def test_json_reports_every_figure_its_bound_and_ratio(tmp_path: Path) -> None:
+    done = bench("--applications", "30", "--single", "20", "--runs", "2", "--repeat", "1",
+                 "--json", "--dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["applications"] == 30
+    assert result["events"] > 30 * 5  # a story per application, not one event each
+    for name in FIGURES:
+        figure = result["figures"][name]
+        for key in ("events_per_s", "bound_events_per_s", "ratio"):
+            assert positive(figure[key]), (name, key, figure[key])
+        assert figure["bound"]
+    assert result["figures"]["append_one"]["events"] == 20
+    assert result["figures"]["rebuild"]["events"] == result["events"]
+    cli = result["status_vs_version"]
+    for key in ("status_ms", "version_ms", "ratio"):
+        assert positive(cli[key]), (key, cli[key])
+    assert list(tmp_path.iterdir()) == []  # its databases were temporary
+
+
+def test_make_db_writes_a_database_every_command_opens(tmp_path: Path) -> None:
+    db = tmp_path / "bench" / "search.db"
+    done = bench("--make-db", str(db), "--applications", "40", "--json")
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
+    cli = CLI(db, now=None)
+    listed = cli.json("list")
+    assert len(listed) == 40
+    report = cli.json("verify")
+    assert report["ok"] and report["events"] == made["events"] > 40 * 5
+    app = listed[len(listed) // 2]["id"]
+    assert cli.json("status", app)["id"] == app
+    states = [row["state_after"] for row in cli.json("history", app)]
+    assert states[0] == "applied"
+
+
+def test_make_db_never_writes_into_an_existing_file(tmp_path: Path) -> None:
+    db = tmp_path / "mine.db"
+    db.write_bytes(b"someone's data")
+    done = bench("--make-db", str(db), "--applications", "5")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and len(done.stderr.splitlines()) == 1
+    assert db.read_bytes() == b"someone's data"
