@@ -174,7 +174,7 @@ def config() -> None:
     """Settings: deadlines, time zone, holidays (see docs/policies.md)."""
 
 
-@config.command("set")
+@config.command("set", context_settings={"ignore_unknown_options": True})  # VALUE may be -1
 @click.argument("key")
 @click.argument("value")
 def config_set(key: str, value: str) -> None:
