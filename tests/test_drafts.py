@@ -190,3 +190,9 @@ def test_the_template_folder_comes_from_the_environment(monkeypatch: pytest.Monk
     monkeypatch.delenv("AFTERVIEW_TEMPLATES")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     assert user_template_folder() == tmp_path / "config" / "afterview" / "templates"
+
+
+def test_the_command_line_offers_exactly_the_kinds_the_engine_drafts() -> None:
+    from cli.commands_offers import DRAFT_KINDS
+
+    assert DRAFT_KINDS == KINDS

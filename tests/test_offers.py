@@ -257,3 +257,16 @@ def test_settings_move_the_plan_and_other_states_have_none(engine: Engine) -> No
     assert plan is not None
     assert (plan.last_working_day, plan.notice_date) == (date(2027, 1, 25), date(2026, 12, 26))
     assert plan.withdrawals == ()
+
+
+def test_the_worked_example_in_the_docs_is_what_afterview_computes() -> None:
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "offers.md").read_text(encoding="utf-8")
+    stated = {name: Decimal(value.replace(",", "")) for name, value in re.findall(
+        r"^(yearly total|first-year total) .*= ([\d,]+)$", doc, re.MULTILINE)}
+    comp = total_compensation(ev.OfferTerms(
+        "USD", 100_000, bonus_percent="12.5", signing=10_000, equity_total=60_000,
+        equity_years=4, relocation=8_000, benefits_value=4_000, commute_cost=3_600))
+    assert stated == {"yearly total": comp.yearly_total, "first-year total": comp.first_year_total}

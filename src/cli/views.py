@@ -93,6 +93,8 @@ def terms_summary(terms: Any) -> str:
         parts.append(f"commute{minutes}{cost}")
     if terms.remote_days is not None:
         parts.append(f"remote {terms.remote_days} days/week")
+    if len(parts) == 1:
+        return parts[0]  # a base alone (a typical ask): totals would hide the rest of the package
     totals = (f"first year {_money(comp.first_year_total, comp.currency)}, "
               f"yearly {_money(comp.yearly_total, comp.currency)}")
     return "; ".join(parts) + f" -> {totals}"
