@@ -206,4 +206,7 @@ def test_show_gives_the_plan_after_acceptance(cli: CLI) -> None:
     assert "Friday, January 1, 2027" in letter and "Acme" not in letter
     assert "accept another offer" in cli.ok("draft", "withdrawal", "globex")
     cli.ok("withdraw", "globex")
-    assert "withdraw elsewhere: nothing open" in cli.ok("show", "acme")
+    cli.ok("notice", "acme")
+    out = cli.ok("show", "acme")
+    assert "withdraw elsewhere: nothing open" in out
+    assert "give notice by:     Fri 2026-12-18 (14 days before); notice given 2026-11-20" in out

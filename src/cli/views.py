@@ -164,17 +164,17 @@ def _day(day: date | None) -> str:
 def plan_lines(plan: AcceptancePlan, now: datetime) -> list[str]:
     lines = [render.paint("After acceptance:", "bright_green", bold=True)]
     if plan.start_date is None:
-        lines.append("  no start date recorded: void the acceptance and accept again with --start "
-                     "to plan your notice and rest days")
+        lines.append(f"  no start date recorded: void the acceptance (its id: afterview history "
+                     f"{plan.application}) and accept again with --start to plan notice and rest")
     else:
         notice = f"  give notice by:     {_day(plan.notice_date)} ({plan.notice_days} days before)"
         if plan.notice_given_at is not None:
             notice += f"; notice given {render.short_time(plan.notice_given_at)}"
-        elif plan.notice_date is not None and plan.notice_date < now.date():
-            notice += "; OVERDUE"
-        if not plan.currently_employed:
+        elif not plan.currently_employed:
             notice += ("; none needed while currently_employed is false "
                        "(afterview config set currently_employed true)")
+        elif plan.notice_date is not None and plan.notice_date < now.date():
+            notice += "; OVERDUE"
         lines += [f"  start date:         {_day(plan.start_date)}",
                   f"  rest days:          {plan.rest_days} calendar days off between jobs",
                   f"  last working day:   {_day(plan.last_working_day)}",

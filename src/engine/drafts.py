@@ -177,7 +177,7 @@ def _appreciation(app: Application, settings: Settings,
     if not asked:
         raise _missing("appreciation", "no counter-offer recorded; it follows the company's answer "
                        f"to one ('afterview counter {app.id} --salary N')")
-    answered_with_offer = rounds[-1].ask is None and len(rounds) > 1 and rounds[-1].offer
+    answered_with_offer = rounds[-1].ask is None and rounds[-1].offer is not None
     if not answered_with_offer and app.state != "declined":
         raise _missing("appreciation", "the company has not answered your counter-offer yet; "
                        f"record its answer first ('afterview offer {app.id} ...' or "
