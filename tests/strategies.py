@@ -135,3 +135,25 @@ def offer_terms(currency: str = "USD") -> st.SearchStrategy[object]:
 
     base = st.decimals(min_value="0.01", max_value=10**7, places=2)
     return st.builds(build, base, bonus, equity, optional, optional, optional, optional)
+
+
+# --- data in and out: calendar text, spreadsheet dates (engine.ics, engine.spreadsheet) ---
+
+# Text a person might put in a company name, a role or a task title: any printable
+# character (accents, CJK, emoji: multi-byte UTF-8 that line folding must not split), plus
+# the characters iCalendar escapes and line breaks.
+_calendar_alphabet = st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(
+    list(",;:\\\n\"'")
+)
+
+
+def calendar_texts() -> st.SearchStrategy[str]:
+    return st.text(_calendar_alphabet, min_size=1, max_size=200).filter(
+        lambda text: text.strip() == text)
+
+
+def sheet_dates() -> st.SearchStrategy[object]:
+    """Dates a spreadsheet might hold (years a job search can have)."""
+    from datetime import date
+
+    return st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))

@@ -363,9 +363,9 @@ def import_csv(engine: Any, text: str, name: str, *, day_first: bool = False,
     afterview knew of them would only flood the agenda and the daemon. A row whose company
     and role are already an application here is skipped with a warning, so importing the
     same spreadsheet again adds nothing."""
-    sheet = read_sheet(text, name, now=engine.now(), tz=engine.tz,
-                       currency=engine.settings.currency, day_first=day_first)
     file_name = Path(name).name
+    sheet = read_sheet(text, file_name, now=engine.now(), tz=engine.tz,
+                       currency=engine.settings.currency, day_first=day_first)
     warnings = [f"{file_name}: column {title!r} is not one afterview reads; ignored"
                 for title in sheet.ignored_columns]
     skipped: list[str] = []

@@ -1,0 +1,157 @@
+"""export: the lossless JSON log, one CSV row per application, and an iCalendar file that
+calendar applications (here: the icalendar library) accept."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import stat
+from datetime import datetime
+from pathlib import Path
+
+import icalendar
+from hypothesis import given, settings
+
+from conftest import CLI, new_york
+from engine import events as ev
+from engine import exchange
+from engine.api import Engine
+from engine.ics import export_ics, fold
+from strategies import calendar_texts
+
+
+def small_search(engine: Engine) -> None:
+    """Three applications: one interviewing (an interview ahead), one offered, one declined."""
+    engine.apply(ev.ApplicationSubmitted("Acme, Inc.", "Backend Engineer; Platform",
+                                         contacts=("Dana Ruiz",)),
+                 application_id="acme", at=new_york("2026-11-02T09:00"))
+    engine.record("acme", ev.InterviewScheduled(1, new_york("2026-11-25T14:00"), "video",
+                                                ("Dana Ruiz",)), at=new_york("2026-11-06T10:00"))
+    engine.apply(ev.ApplicationSubmitted("Globex", "Data Engineer"), application_id="globex",
+                 at=new_york("2026-11-03T09:00"))
+    engine.record("globex", ev.OfferReceived(ev.OfferTerms("USD", 150000, signing=10000)),
+                  at=new_york("2026-11-12T09:00"))
+    engine.apply(ev.ApplicationSubmitted("Initech", "SRE"), application_id="initech",
+                 at=new_york("2026-11-04T09:00"))
+    engine.record("initech", ev.ApplicationDeclined("position filled"),
+                  at=new_york("2026-11-10T09:00"))
+
+
+def test_json_export_has_every_event_with_its_whole_envelope(engine: Engine) -> None:
+    small_search(engine)
+    out = io.StringIO()
+    written = exchange.export_json(engine, out)
+    document = json.loads(out.getvalue())
+    stored = list(engine.store.read_all())
+    assert written == len(stored) == len(document["events"])
+    assert document["format"] == "afterview-export" and document["version"] == 1
+    assert document["head"] == {"position": stored[-1].position, "hash": stored[-1].hash}
+    for row, exported in zip(stored, document["events"], strict=True):
+        assert exported == exchange.stored_json(row)
+        assert exported["metadata"]["actor"] == "cli"
+        assert {"occurred_at", "recorded_at", "prev_hash", "hash"} <= exported.keys()
+
+
+def test_csv_export_is_one_row_per_application_with_state_and_offer(cli: CLI) -> None:
+    cli.ok("apply", "Acme", "Backend Engineer", "--at", "2026-11-02", "--source", "referral",
+           "--contact", "Dana Ruiz", "--contact", "Sam Lee")
+    cli.ok("apply", "Globex", "Data Engineer", "--at", "2026-11-03")
+    cli.ok("offer", "globex", "--salary", "150000", "--signing", "10000", "--at", "2026-11-12")
+    rows = list(csv.DictReader(io.StringIO(cli.ok("export", "--format", "csv"))))
+    assert [r["id"] for r in rows] == ["acme-backend-engineer", "globex-data-engineer"]
+    acme, globex = rows
+    assert (acme["company"], acme["role"], acme["state"]) == ("Acme", "Backend Engineer", "applied")
+    assert acme["applied_at"] == "2026-11-02T09:00:00-05:00"
+    assert acme["source"] == "referral" and acme["contacts"] == "Dana Ruiz; Sam Lee"
+    assert acme["offer_base"] == ""
+    assert globex["state"] == "offered" and globex["state_since"] == "2026-11-12T09:00:00-05:00"
+    assert (globex["offer_currency"], globex["offer_base"]) == ("USD", "150000")
+    assert globex["offer_first_year_total"] == "160000"  # base plus the signing bonus
+
+
+def test_export_to_a_file_is_private_and_stdout_gets_the_same_log(cli: CLI, tmp_path: Path) -> None:
+    cli.ok("apply", "Acme", "Backend Engineer")
+    target = tmp_path / "backup.json"
+    said = cli.ok("export", "--format", "json", "--output", str(target))
+    assert said.strip() == f"exported 3 events to {target}"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    on_stdout = json.loads(cli.ok("export", "--format", "json"))
+    assert on_stdout["events"] == json.loads(target.read_text())["events"]
+
+
+def test_export_into_a_missing_folder_is_refused(cli: CLI, tmp_path: Path) -> None:
+    line = cli.refused("export", "--output", str(tmp_path / "nowhere" / "x.json"), code=2)
+    assert "cannot write" in line
+
+
+# ---------------------------------------------------------------------------
+# iCalendar
+
+
+def _calendar(engine: Engine) -> icalendar.Calendar:
+    return icalendar.Calendar.from_ical(export_ics(engine))
+
+
+def test_ics_has_a_vevent_per_interview_and_a_vtodo_per_open_task(engine: Engine) -> None:
+    small_search(engine)
+    calendar = _calendar(engine)
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == 1
+    interview = events[0]
+    assert interview.decoded("DTSTART") == new_york("2026-11-25T14:00")
+    assert str(interview["SUMMARY"]) == (
+        "Interview round 1, video: Acme, Inc. — Backend Engineer; Platform")
+    assert "With Dana Ruiz" in str(interview["DESCRIPTION"])
+    open_tasks = {t.id: t for app in engine.applications() for t in app.open_tasks()}
+    todos = {str(todo["UID"]): todo for todo in calendar.walk("VTODO")}
+    assert set(todos) == {f"{task_id}@afterview" for task_id in open_tasks}
+    for task_id, task in open_tasks.items():
+        todo = todos[f"{task_id}@afterview"]
+        assert todo.decoded("DUE") == task.due_at
+        assert str(todo["SUMMARY"]) == task.title
+        assert str(todo["STATUS"]) == "NEEDS-ACTION"
+
+
+def test_ics_uids_stay_the_same_between_exports_and_closed_tasks_leave(engine: Engine) -> None:
+    small_search(engine)
+    first = _calendar(engine)
+    engine.clock = lambda: new_york("2026-11-21T12:00")
+    task = next(t for app in engine.applications() for t in app.open_tasks()
+                if t.kind == "offer-decision")
+    engine.snooze_task(task.id, new_york("2026-11-24T09:00"))
+    second = _calendar(engine)
+    uids = {str(c["UID"]) for c in first.walk() if "UID" in c}
+    assert uids == {str(c["UID"]) for c in second.walk() if "UID" in c}
+    snoozed = next(c for c in second.walk("VTODO") if str(c["UID"]) == f"{task.id}@afterview")
+    assert snoozed.decoded("DUE") == new_york("2026-11-24T09:00")
+    engine.close_task(task.id, "done")
+    assert f"{task.id}@afterview" not in {str(c["UID"]) for c in _calendar(engine).walk("VTODO")}
+
+
+def test_ics_lines_are_crlf_and_at_most_75_octets(engine: Engine) -> None:
+    small_search(engine)
+    text = export_ics(engine)
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    assert max(len(line.encode()) for line in text.split("\r\n")) <= 75
+
+
+@settings(max_examples=60, deadline=None)
+@given(calendar_texts())
+def test_any_text_survives_escaping_and_folding(text: str) -> None:
+    from engine.ics import escape
+
+    body = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//t//EN", "BEGIN:VTODO",
+                        "UID:x@afterview", "DTSTAMP:20261120T150000Z",
+                        fold(f"SUMMARY:{escape(text)}"), "END:VTODO", "END:VCALENDAR"]) + "\r\n"
+    assert max(len(line.encode()) for line in body.split("\r\n")) <= 75
+    todo = next(iter(icalendar.Calendar.from_ical(body).walk("VTODO")))
+    assert str(todo["SUMMARY"]) == text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_ics_export_from_the_command_line(cli: CLI) -> None:
+    cli.ok("apply", "Acme", "Backend Engineer", "--at", "2026-11-02")
+    cli.ok("interview", "acme", "--on", "2026-11-25T14:00", "--at", "2026-11-06")
+    calendar = icalendar.Calendar.from_ical(cli.ok("export", "--format", "ics"))
+    assert [e.decoded("DTSTART") for e in calendar.walk("VEVENT")] == [
+        datetime.fromisoformat("2026-11-25T14:00:00-05:00")]
