@@ -43,6 +43,8 @@ STAGE_PAIRS: tuple[tuple[str, str], ...] = (
 
 NO_RESPONSE = "No response yet"
 IN_PROGRESS = "In progress"
+NODE_ORDER = [state.capitalize() for state in STATES] + [IN_PROGRESS, NO_RESPONSE]
+"""Sankey nodes top to bottom; flows only ever go down this list (it is topological)."""
 
 
 def _stage_time(app: Application, stage: str) -> Any:
@@ -120,9 +122,8 @@ def flows(apps: Iterable[Application]) -> dict[tuple[str, str], int]:
         if app.state in OPEN_STATES:
             path.append(NO_RESPONSE if len(path) == 1 else IN_PROGRESS)
         counted.update(pairwise(path))
-    order = [label(s) for s in STATES] + [NO_RESPONSE, IN_PROGRESS]
-    return dict(sorted(counted.items(), key=lambda kv: (order.index(kv[0][0]),
-                                                        order.index(kv[0][1]))))
+    return dict(sorted(counted.items(), key=lambda kv: (NODE_ORDER.index(kv[0][0]),
+                                                        NODE_ORDER.index(kv[0][1]))))
 
 
 def sankeymatic(apps: Iterable[Application]) -> str:
@@ -168,7 +169,7 @@ def _layout(flowed: dict[tuple[str, str], int]) -> tuple[dict[str, tuple[float, 
     step = (_WIDTH - 2 * _MARGIN - _NODE) / max(columns - 1, 1)
     placed: dict[str, tuple[float, float, float]] = {}
     tops = [float(_PAD)] * columns
-    for node in column:  # insertion order follows the lifecycle
+    for node in sorted(column, key=NODE_ORDER.index):
         col = column[node]
         height = value[node] * scale
         placed[node] = (_MARGIN + col * step, tops[col], height)
