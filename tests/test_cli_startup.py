@@ -1,0 +1,68 @@
+"""Start-up stays light: the heavy libraries are imported only by the commands that need
+them. Checked on what a fresh interpreter has in ``sys.modules`` after one command (timings
+are in docs/performance.md; no test here depends on the speed of the machine)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CLI
+
+HEAVY = ("apscheduler", "holidays", "jinja2", "sqlite_utils", "transitions", "icalendar",
+         "tzlocal")
+
+# Runs one command as the console script does, then reports the heavy modules it loaded
+# (on stderr's last line, after whatever the command printed).
+_PROBE = """
+import json, sys
+from cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+loaded = sorted({name.split(".")[0] for name in sys.modules})
+print(json.dumps(loaded), file=sys.stderr)
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> CLI:
+    """A small database that exists already (creating one runs the schema migration, which
+    is allowed its sqlite-utils), with the time zone set."""
+    cli = CLI(tmp_path_factory.mktemp("startup") / "afterview.db")
+    cli.ok("config", "set", "timezone", "America/New_York")
+    cli.ok("apply", "Acme", "Engineer", "--at", "2026-11-02")
+    return cli
+
+
+def top_level_modules(cli: CLI, *args: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True,
+                          text=True, env=cli.env(), timeout=60)
+    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return set(loaded)
+
+
+@pytest.mark.parametrize("args", [
+    ("--version",), ("--help",), ("list",), ("board",), ("show", "acme"), ("agenda",),
+    ("status",), ("history", "acme"), ("verify",),
+], ids=" ".join)
+def test_reading_loads_none_of_the_heavy_libraries(small: CLI, args: tuple[str, ...]) -> None:
+    loaded = top_level_modules(small, *args)
+    assert loaded.isdisjoint(HEAVY)
+    assert ("engine" in loaded) == (args[0] not in ("--version", "--help"))  # it ran
+
+
+def test_version_does_not_even_load_the_engine(small: CLI) -> None:
+    loaded = top_level_modules(small, "--version")
+    assert "click" in loaded  # the probe did run the command line
+    assert "engine" not in loaded
+
+
+def test_recording_a_fact_loads_only_the_lifecycle_machine(small: CLI) -> None:
+    loaded = top_level_modules(small, "note", "acme", "a note")
+    assert loaded & set(HEAVY) == {"transitions"}  # commands are validated by the machine
+    assert small.event_count() == 4  # the setting, the submission, its task, the note
