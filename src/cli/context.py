@@ -132,7 +132,7 @@ def money(text: str | None, option: str) -> Decimal | None:
         raise Refused(f"{option} {text!r} is negative: amounts are 0 or more")
     if amount > MAX_AMOUNT:
         raise Refused(f"{option} {text!r} is too large to be an amount of money")
-    return amount
+    return abs(amount)  # -0 is not negative, but must be stored as 0, not "-0"
 
 
 def emit_json(value: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from cli import context as clictx
+from cli.terminal import guarded_stdout
 
 VERSION = "0.1.0"
 
@@ -69,7 +70,8 @@ _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line; every refusal is one ``error:`` line and a non-zero exit."""
     try:
-        return cli.main(args=argv, prog_name="afterview", standalone_mode=False)
+        with guarded_stdout():  # typed text is shown on a terminal, never obeyed
+            return cli.main(args=argv, prog_name="afterview", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.exceptions.Abort:
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(0)
     except KeyboardInterrupt:
         clictx.fail("interrupted", 130)
-    except Exception as error:  # noqa: BLE001  # the last line of defence: never a traceback
+    except Exception as error:  # the last line of defence: never a traceback
         mapped = clictx.map_error(error)
         if mapped is None:
             clictx.fail(f"unexpected {type(error).__name__}: {error} "

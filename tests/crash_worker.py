@@ -1,0 +1,231 @@
+"""Helpers for the reliability tests: the real CLI run in-process, and worker processes.
+
+Imported by the tests for ``run_cli`` (the real entry point, ``cli.main.main``, without the
+cost of starting Python), and run as a script for the processes the crash and concurrency
+tests start and kill:
+
+    crash_worker.py appends DB PREFIX   append through the Engine forever; after each append
+                                        returns, print one JSON line with the event ids and
+                                        correlation ids it committed (flushed)
+    crash_worker.py commands DB NAME N  run N real CLI commands (in-process) against DB; one
+                                        JSON line per command: argv, exit code, stderr
+
+``AFTERVIEW_NOW`` is taken from the environment, as the CLI takes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+if str(SRC) not in sys.path:  # as a script, run from anywhere
+    sys.path.insert(0, str(SRC))
+
+NOW = "2026-11-20T10:00:00-05:00"
+ZONE = "America/New_York"
+SHARED_APP = "shared-app"
+
+
+class Ran(NamedTuple):
+    """What one in-process CLI run did."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+class _Terminal(io.StringIO):
+    """Captured output that says it is a terminal, so nothing is stripped on its way."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_cli(argv: Sequence[str], *, tty: bool = False) -> Ran:
+    """Run ``afterview ARGV`` through the real entry point in this process. The database and
+    the clock come from ``AFTERVIEW_DB`` and ``AFTERVIEW_NOW`` in ``os.environ``. With
+    ``tty``, stdout claims to be a terminal: click then strips no escape sequence, so the
+    output is what a person's terminal would receive."""
+    from cli.main import main
+
+    out, err = (_Terminal() if tty else io.StringIO()), io.StringIO()
+    code: int | str | None = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(argv))
+        except SystemExit as exited:
+            code = exited.code
+    if code is None:
+        code = 0
+    elif isinstance(code, str):  # SystemExit("text") prints the text and exits 1
+        err.write(code + "\n")
+        code = 1
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+class InProcessCLI:
+    """The real CLI, in this process, on one database with the clock fixed (the in-process
+    twin of conftest's ``CLI``: the same checks, without starting Python each time)."""
+
+    def __init__(self, db: Path, now: str | None = NOW) -> None:
+        self.db = db
+        self.now = now
+
+    def run(self, *argv: str, tty: bool = False, colour: bool = False) -> Ran:
+        saved = {key: os.environ.get(key) for key in ("AFTERVIEW_DB", "AFTERVIEW_NOW",
+                                                      "AFTERVIEW_DEBUG", "NO_COLOR")}
+        os.environ["AFTERVIEW_DB"] = str(self.db)
+        os.environ.pop("AFTERVIEW_DEBUG", None)
+        if colour:
+            os.environ.pop("NO_COLOR", None)
+        else:
+            os.environ["NO_COLOR"] = "1"
+        if self.now is None:
+            os.environ.pop("AFTERVIEW_NOW", None)
+        else:
+            os.environ["AFTERVIEW_NOW"] = self.now
+        try:
+            return run_cli(argv, tty=tty)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def ok(self, *argv: str, tty: bool = False, colour: bool = False) -> str:
+        ran = self.run(*argv, tty=tty, colour=colour)
+        assert ran.code == 0, f"afterview {' '.join(argv)[:200]} failed: {ran.stderr}"
+        assert ran.stderr == "" or ran.stderr.startswith("warning:"), ran.stderr
+        return ran.stdout
+
+    def json(self, *argv: str) -> Any:
+        return json.loads(self.ok("--json", *argv))
+
+    def refused(self, *argv: str, code: int | None = None) -> str:
+        """A refusal: non-zero exit, exactly one ``error:`` line, nothing appended."""
+        before = self.event_count()
+        ran = self.run(*argv)
+        assert ran.code != 0, f"afterview {' '.join(argv)[:200]} was not refused: {ran.stdout[:300]}"
+        if code is not None:
+            assert ran.code == code, (ran.code, ran.stderr)
+        assert_one_error_line(ran.stderr)
+        assert self.event_count() == before, "a refused command appended"
+        return ran.stderr.strip()
+
+    def event_count(self) -> int:
+        return event_count(self.db)
+
+
+def assert_one_error_line(stderr: str) -> None:
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr[:2000]
+    assert "Traceback" not in stderr
+
+
+def event_count(db: Path) -> int:
+    """Rows in the log (0 when there is no database yet)."""
+    import sqlite3
+
+    if not db.is_file():
+        return 0
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+    except sqlite3.DatabaseError:  # not an afterview database (yet)
+        return 0
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------
+# appends: the Engine appending in a loop until it is killed
+
+
+def _emit(facts: Sequence[object]) -> None:
+    """One line per committed append: its event ids and their correlation id."""
+    ids = [fact.event_id for fact in facts]  # type: ignore[attr-defined]
+    print(json.dumps({"ids": ids, "correlation": ids[0] if ids else None}), flush=True)
+
+
+def appends(db: str, prefix: str) -> None:
+    """Apply, note, schedule, hold interviews, offer and accept (which writes to every other
+    open application in one batch) until killed. Each line is printed after the append
+    returned, so every line names events that were committed."""
+    from datetime import datetime
+
+    from engine import events as ev
+    from engine.api import Engine
+    from engine.clock import fixed_clock
+    from engine.sqlite_store import SQLiteStore
+
+    now = datetime.fromisoformat(NOW)
+    store = SQLiteStore(db)
+    engine = Engine(store, clock=fixed_clock(now))
+    print("ready", flush=True)
+    for number in range(1_000_000):
+        app = engine.apply(ev.ApplicationSubmitted(f"{prefix} Co {number}", "Engineer"))
+        app_id = app.application.id
+        _emit(app.facts)
+        steps = [
+            ev.NoteAdded(f"note {number}"),
+            ev.InterviewScheduled(1, "2026-11-25T10:00:00-05:00"),
+            ev.InterviewHeld(1, ("Ana",)),
+            ev.ThankYouSent(("Ana",)),
+            ev.OfferReceived(ev.OfferTerms("USD", 100000 + number)),
+        ]
+        if number % 3 == 2:
+            steps.append(ev.OfferAccepted())  # closes tasks on every other open application
+        for step in steps:
+            _emit(engine.record(app_id, step).facts)
+
+
+# ---------------------------------------------------------------------------
+# commands: one writer among several, each command through the real CLI
+
+
+def _commands(name: str, count: int, rng: random.Random) -> list[list[str]]:
+    """A writer's mix: its own applications, and notes and thanks on the shared one."""
+    own: list[str] = []
+    planned: list[list[str]] = []
+    for number in range(count):
+        pick = rng.random()
+        if not own or pick < 0.2:
+            app_id = f"{name}-{number}"
+            own.append(app_id)
+            planned.append(["apply", f"{name} Co", f"Role {number}", "--id", app_id,
+                            "--at", "2026-10-01"])
+        elif pick < 0.6:
+            planned.append(["note", SHARED_APP, f"{name} note {number}"])
+        elif pick < 0.75:
+            planned.append(["thanks", SHARED_APP, "--to", f"{name}-{number}"])
+        else:
+            planned.append(["note", rng.choice(own), f"{name} own note {number}"])
+    return planned
+
+
+def commands(db: str, name: str, count: int) -> None:
+    os.environ["AFTERVIEW_DB"] = db
+    os.environ.setdefault("AFTERVIEW_NOW", NOW)
+    rng = random.Random(name)
+    print(json.dumps({"ready": name}), flush=True)
+    for argv in _commands(name, count, rng):
+        ran = run_cli(argv)
+        print(json.dumps({"argv": argv, "code": ran.code, "stderr": ran.stderr}), flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "appends":
+        appends(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "commands":
+        commands(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        raise SystemExit(f"unknown worker {sys.argv[1]!r}")
