@@ -82,10 +82,11 @@ def terms_from_options(options: dict[str, Any]) -> Any:
 @click.command()
 @_APP
 @click.option("--on", "on", required=True, metavar="WHEN", help="When the interview takes place.")
-@click.option("--round", "round_", type=click.IntRange(1, 50), help="Round number (default: next).")
+@click.option("--round", "round_", type=click.IntRange(1, 50), metavar="N",
+              help="Round number (default: the next one).")
 @click.option("--kind", type=click.Choice(["phone", "video", "onsite"]), help="How it takes place.")
 @click.option("--with", "interviewers", multiple=True, metavar="NAME", help="Interviewer (repeatable).")
-@_AT
+@click.option("--at", "at", metavar="WHEN", help="When it was arranged (default: now).")
 def interview(app: str, on: str, round_: int | None, kind: str | None,
               interviewers: tuple[str, ...], at: str | None) -> None:
     """Record that an interview was scheduled (also a later round)."""
@@ -99,7 +100,7 @@ def interview(app: str, on: str, round_: int | None, kind: str | None,
 
 @click.command()
 @_APP
-@click.option("--round", "round_", type=click.IntRange(1, 50),
+@click.option("--round", "round_", type=click.IntRange(1, 50), metavar="N",
               help="Which round (default: the next one not held).")
 @click.option("--with", "interviewers", multiple=True, metavar="NAME", help="Person you met (repeatable).")
 @click.option("--question", "questions", multiple=True, metavar="Q", help="A question asked (repeatable).")
