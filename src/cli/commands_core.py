@@ -7,7 +7,14 @@ from typing import Any
 import click
 
 from cli import render
-from cli.context import Refused, emit_json, session, when
+from cli.context import (
+    Refused,
+    complete_application,
+    complete_setting,
+    emit_json,
+    session,
+    when,
+)
 
 
 @click.command()
@@ -37,7 +44,7 @@ def apply(company: str, role: str, application_id: str | None, source: str | Non
 
 
 @click.command()
-@click.argument("app", metavar="APP")
+@click.argument("app", metavar="APP", shell_complete=complete_application)
 @click.argument("text")
 @click.option("--at", metavar="WHEN", help="When (default: now).")
 def note(app: str, text: str, at: str | None) -> None:
@@ -84,7 +91,7 @@ board = click.Command("board", callback=list_.callback, params=list_.params,
 
 
 @click.command()
-@click.argument("app", metavar="APP")
+@click.argument("app", metavar="APP", shell_complete=complete_application)
 def show(app: str) -> None:
     """One application: facts so far, offer terms, open tasks."""
     from cli.views import show_text
@@ -101,7 +108,7 @@ def show(app: str) -> None:
 
 
 @click.command()
-@click.argument("app", metavar="APP", required=False)
+@click.argument("app", metavar="APP", required=False, shell_complete=complete_application)
 @click.option("--as-of", metavar="WHEN", help="State as of when things happened.")
 @click.option("--known-at", metavar="WHEN", help="State as the log knew it then.")
 def status(app: str | None, as_of: str | None, known_at: str | None) -> None:
@@ -131,7 +138,7 @@ def status(app: str | None, as_of: str | None, known_at: str | None) -> None:
 
 
 @click.command()
-@click.argument("app", metavar="APP")
+@click.argument("app", metavar="APP", shell_complete=complete_application)
 def history(app: str) -> None:
     """Every event of an application in order, with the state after each; voided marked."""
     from engine.projections import history_rows
@@ -175,7 +182,7 @@ def config() -> None:
 
 
 @config.command("set", context_settings={"ignore_unknown_options": True})  # VALUE may be -1
-@click.argument("key")
+@click.argument("key", shell_complete=complete_setting)
 @click.argument("value")
 def config_set(key: str, value: str) -> None:
     """Set KEY to VALUE (an empty VALUE returns it to its default)."""
@@ -189,7 +196,7 @@ def config_set(key: str, value: str) -> None:
 
 
 @config.command("get")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_setting)
 def config_get(key: str) -> None:
     """Show the value of KEY in force."""
     from engine.settings import KEYS

@@ -8,10 +8,18 @@ from typing import Any
 import click
 
 from cli.commands_core import record_fact
-from cli.context import Refused, money, required_money, required_when, session, when
+from cli.context import (
+    Refused,
+    complete_application,
+    money,
+    required_money,
+    required_when,
+    session,
+    when,
+)
 
 _AT = click.option("--at", "at", metavar="WHEN", help="When it happened (default: now).")
-_APP = click.argument("app", metavar="APP")
+_APP = click.argument("app", metavar="APP", shell_complete=complete_application)
 
 REASONS = ("commute", "relocation", "degree", "certification", "market", "other")
 

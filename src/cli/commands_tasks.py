@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli import render
-from cli.context import emit_json, session, when
+from cli.context import complete_task, emit_json, session, when
 
 
 @click.command()
@@ -37,7 +37,7 @@ def agenda(show_all: bool, until: str | None) -> None:
 
 
 @click.command()
-@click.argument("task", metavar="TASK")
+@click.argument("task", metavar="TASK", shell_complete=complete_task)
 @click.option("--note", metavar="T", help="What you did.")
 def done(task: str, note: str | None) -> None:
     """Close a task as done."""
@@ -47,7 +47,7 @@ def done(task: str, note: str | None) -> None:
 
 
 @click.command()
-@click.argument("task", metavar="TASK")
+@click.argument("task", metavar="TASK", shell_complete=complete_task)
 @click.option("--until", "until", required=True, metavar="WHEN", help="The new due time.")
 def snooze(task: str, until: str) -> None:
     """Move a task's due time."""
@@ -60,7 +60,7 @@ def snooze(task: str, until: str) -> None:
 
 
 @click.command()
-@click.argument("task", metavar="TASK")
+@click.argument("task", metavar="TASK", shell_complete=complete_task)
 @click.option("--reason", metavar="T", help="Why it does not need doing.")
 def dismiss(task: str, reason: str | None) -> None:
     """Close a task without doing it."""

@@ -139,3 +139,47 @@ def emit_json(value: Any) -> None:
     import json
 
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+# ---------------------------------------------------------------------------
+# Shell completion (docs/completion.md): ids from the database, never an error in the shell
+
+
+def complete_application(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    """APP: the application ids that start with what was typed."""
+    from engine.domain import PROFILE_STREAM
+
+    return [s for s in _completing(ctx, lambda engine: engine.store.stream_ids(incomplete))
+            if s != PROFILE_STREAM]
+
+
+def complete_task(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    """TASK: the open tasks whose id starts with what was typed, soonest first."""
+    from engine.api import tasks_of
+
+    return _completing(ctx, lambda engine: [t.id for t in tasks_of(engine.applications())
+                                            if t.id.startswith(incomplete)])
+
+
+def complete_setting(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    from engine.settings import KEYS
+
+    return [key for key in KEYS if key.startswith(incomplete)]
+
+
+def _completing(ctx: click.Context, read: Any) -> list[str]:
+    """What ``read(engine)`` finds in the chosen database; nothing if there is none yet
+    (completing must not create it) or anything goes wrong."""
+    from engine.api import Engine
+    from engine.sqlite_store import SQLiteStore
+
+    path = ctx.find_root().params.get("db_path")
+    db = Path(path).expanduser() if path else default_db_path()
+    if not db.is_file():
+        return []
+    try:
+        with SQLiteStore(db) as store:
+            found: list[str] = read(Engine(store))
+            return found
+    except Exception:  # a broken database must not print a traceback into the shell
+        return []
