@@ -4,9 +4,11 @@ Imported by the tests for ``run_cli`` (the real entry point, ``cli.main.main``, 
 cost of starting Python), and run as a script for the processes the crash and concurrency
 tests start and kill:
 
-    crash_worker.py appends DB PREFIX   append through the Engine forever; after each append
-                                        returns, print one JSON line with the event ids and
-                                        correlation ids it committed (flushed)
+    crash_worker.py appends DB PREFIX [N WHEN]
+                                        append through the Engine until killed, printing each
+                                        batch's event ids before (intent) and after (committed)
+                                        the append; with N, kill itself at the N-th append,
+                                        WHEN before-commit or after-commit
     crash_worker.py commands DB NAME N  run N real CLI commands (in-process) against DB; one
                                         JSON line per command: argv, exit code, stderr
 
@@ -150,16 +152,58 @@ def event_count(db: Path) -> int:
 # appends: the Engine appending in a loop until it is killed
 
 
-def _emit(facts: Sequence[object]) -> None:
-    """One line per committed append: its event ids and their correlation id."""
-    ids = [fact.event_id for fact in facts]  # type: ignore[attr-defined]
-    print(json.dumps({"ids": ids, "correlation": ids[0] if ids else None}), flush=True)
+class _ConnectionKiller:
+    """Stands in for the store's connection and kills the process at one COMMIT: just
+    before it (the batch is written but not committed) or just after (committed, not yet
+    reported). Everything else goes to the real connection."""
+
+    def __init__(self, conn: Any, when: str) -> None:
+        self._conn = conn
+        self._when = when
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        import signal
+
+        if sql == "COMMIT" and self._when == "before-commit":
+            os.kill(os.getpid(), signal.SIGKILL)
+        result = self._conn.execute(sql, *args)
+        if sql == "COMMIT" and self._when == "after-commit":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
 
 
-def appends(db: str, prefix: str) -> None:
-    """Apply, note, schedule, hold interviews, offer and accept (which writes to every other
-    open application in one batch) until killed. Each line is printed after the append
-    returned, so every line names events that were committed."""
+class _ReportingStore:
+    """The real store, printing each batch's event ids before the append (intent) and
+    again once the append has returned (committed), flushed, so the parent knows exactly
+    what was promised when the process died."""
+
+    def __init__(self, store: Any, kill_at: int | None, when: str) -> None:
+        self._store = store
+        self._appends = 0
+        self._kill_at = kill_at
+        self._when = when
+
+    def append(self, events: Sequence[Any], **kwargs: Any) -> Any:
+        ids = [event.event_id for event in events]
+        print(json.dumps({"intent": ids}), flush=True)
+        self._appends += 1
+        if self._appends == self._kill_at:
+            self._store._conn = _ConnectionKiller(self._store._conn, self._when)
+        stored = self._store.append(events, **kwargs)
+        print(json.dumps({"committed": ids}), flush=True)
+        return stored
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def appends(db: str, prefix: str, kill_at: int | None = None, when: str = "") -> None:
+    """Apply, note, schedule and hold interviews, offer and accept (which writes to every
+    other open application in one batch) until killed: by the parent at a random moment,
+    or by itself at its ``kill_at``-th append, just ``when`` (before-commit, after-commit)."""
     from datetime import datetime
 
     from engine import events as ev
@@ -167,15 +211,14 @@ def appends(db: str, prefix: str) -> None:
     from engine.clock import fixed_clock
     from engine.sqlite_store import SQLiteStore
 
-    now = datetime.fromisoformat(NOW)
-    store = SQLiteStore(db)
-    engine = Engine(store, clock=fixed_clock(now))
-    print("ready", flush=True)
+    store = _ReportingStore(SQLiteStore(db), kill_at, when)
+    engine = Engine(store, clock=fixed_clock(datetime.fromisoformat(NOW)))  # type: ignore[arg-type]
+    print(json.dumps({"ready": prefix}), flush=True)
     for number in range(1_000_000):
-        app = engine.apply(ev.ApplicationSubmitted(f"{prefix} Co {number}", "Engineer"))
-        app_id = app.application.id
-        _emit(app.facts)
-        steps = [
+        app_id = engine.apply(ev.ApplicationSubmitted(f"{prefix} Co {number}", "Engineer"),
+                              at=datetime.fromisoformat("2026-11-02T09:00:00-05:00"))
+        app_id = app_id.application.id
+        steps: list[Any] = [
             ev.NoteAdded(f"note {number}"),
             ev.InterviewScheduled(1, "2026-11-25T10:00:00-05:00"),
             ev.InterviewHeld(1, ("Ana",)),
@@ -183,9 +226,9 @@ def appends(db: str, prefix: str) -> None:
             ev.OfferReceived(ev.OfferTerms("USD", 100000 + number)),
         ]
         if number % 3 == 2:
-            steps.append(ev.OfferAccepted())  # closes tasks on every other open application
+            steps.append(ev.OfferAccepted())  # tasks on every other open application
         for step in steps:
-            _emit(engine.record(app_id, step).facts)
+            engine.record(app_id, step)
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +267,7 @@ def commands(db: str, name: str, count: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1] == "appends":
-        appends(sys.argv[2], sys.argv[3])
+        appends(sys.argv[2], sys.argv[3], *([int(sys.argv[4]), sys.argv[5]] if len(sys.argv) > 4 else []))
     elif sys.argv[1] == "commands":
         commands(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
