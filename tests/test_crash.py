@@ -33,6 +33,7 @@ from engine import events as ev
 from engine.api import Engine
 from engine.clock import fixed_clock
 from engine.sqlite_store import SQLiteStore
+from engine.store import NewEvent
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 SEED = 20261120
@@ -185,6 +186,79 @@ def test_a_kill_at_the_commit_leaves_the_batch_all_there_or_not_at_all(
         intents = [line for line in worker.lines if line.startswith('{"intent"')]
         assert len(intents) == kill_at and len(json.loads(intents[-1])["intent"]) > 1
         check_batches(db, worker.lines, last=last)
+
+
+# --- a large import ---------------------------------------------------------------
+
+IMPORT_APPS, NOTES_EACH = 100, 39  # 4000 events, 2.6 MB of JSON
+IMPORT_ROUNDS = 4
+
+
+def big_export(tmp_path: Path) -> tuple[Path, set[str]]:
+    """An afterview export of thousands of events, and their ids."""
+    source = tmp_path / "source.db"
+    occurred = "2026-11-02T09:00:00-05:00"
+    rows = []
+    for number in range(IMPORT_APPS):
+        stream = f"co-{number}-engineer"
+        submitted = ev.to_data(ev.ApplicationSubmitted(f"Co {number}", "Engineer"))
+        rows.append(NewEvent(stream, f"{stream}-0", "ApplicationSubmitted", 1, submitted,
+                             {"actor": "cli"}, occurred))
+        rows += [NewEvent(stream, f"{stream}-{n}", "NoteAdded", 1, {"text": f"note {n} " * 30},
+                          {"actor": "cli"}, occurred) for n in range(1, NOTES_EACH + 1)]
+    with SQLiteStore(source) as store:
+        store.append(rows, expected_versions={}, recorded_at=NOW)
+    export = tmp_path / "big.json"
+    InProcessCLI(source).ok("export", "--output", str(export))
+    return export, {row.event_id for row in rows}
+
+
+def start_import(db: Path, export: Path) -> Watched:
+    env = {**worker_env(), "AFTERVIEW_DB": str(db), "AFTERVIEW_NOW": NOW, "TZ": ZONE}
+    return Watched([*afterview_command(), "import", str(export)], env)
+
+
+def kill_once_the_write_began(importer: Watched, db: Path) -> None:
+    """SIGKILL as soon as the import's transaction has spilled pages into the WAL."""
+    wal = Path(f"{db}-wal")
+    start = wal.stat().st_size if wal.exists() else 0
+    while not (wal.exists() and wal.stat().st_size > start + 256 * 1024):
+        assert importer.process.poll() is None, "the import ended before it was seen writing"
+        time.sleep(0.001)
+    importer.kill()
+
+
+def test_an_import_killed_part_way_is_all_there_or_not_at_all(db: Path, tmp_path: Path) -> None:
+    export, exported = big_export(tmp_path)
+    InProcessCLI(db).ok("apply", "Mine", "Own Search", "--at", "2026-11-02")
+    before = stored_ids(db)
+    started = time.monotonic()
+    dry_run = start_import(tmp_path / "scratch.db", export)
+    assert dry_run.finish() == "" and dry_run.process.returncode == 0
+    duration = time.monotonic() - started
+
+    rng = random.Random(SEED)
+    outcomes = []
+    for round_ in range(IMPORT_ROUNDS):
+        importer = start_import(db, export)
+        if round_ == 0:
+            kill_once_the_write_began(importer, db)
+        else:
+            time.sleep(rng.uniform(0.2, duration))
+            importer.kill()
+        assert_sound(db)
+        imported = stored_ids(db) - before
+        assert imported in (set(), exported), f"{len(imported)} of {len(exported)} imported"
+        outcomes.append("all" if imported else "none")
+        if imported:
+            break
+    assert "none" in outcomes, "every kill came too late to interrupt the import"
+
+    finished = start_import(db, export)
+    assert finished.finish() == "" and finished.process.returncode == 0
+    assert stored_ids(db) == before | exported
+    assert_sound(db)
+    print(f"{len(outcomes)} SIGKILLs during an import of {len(exported)} events: {outcomes}")
 
 
 # --- a daemon firing ------------------------------------------------------------------
