@@ -5,8 +5,9 @@ The convention (docs/index.md, "Examples that run"):
   (```text, ```console, ```mermaid ...) are shown, not run;
 - a block whose fence is preceded by the line ``<!-- no-run -->`` is not run;
 - the blocks of one file run in order, each with ``bash -euo pipefail``, in one fresh folder
-  against one fresh database (AFTERVIEW_DB), with the clock at AFTERVIEW_NOW
-  (2026-11-20 10:00 in New York) and ``afterview`` on PATH;
+  (holding a copy of ``examples/``, as a checkout does) against one fresh database
+  (AFTERVIEW_DB), with the clock at AFTERVIEW_NOW (2026-11-20 10:00 in New York) and
+  ``afterview`` on PATH;
 - installing is not run: in a line, the ``&&``-joined parts that set up a virtual
   environment, install with pip or run the test suite are dropped; ``afterview daemon``
   lines are dropped too (the daemon runs until it is stopped).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +86,7 @@ def environment(folder: Path) -> dict[str, str]:
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_shell_examples_in_the_docs_run(path: Path, tmp_path: Path) -> None:
     env = environment(tmp_path)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     for block in blocks(path):
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", block.text], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=120)
@@ -115,3 +118,19 @@ def test_the_scripted_job_search_runs_end_to_end(tmp_path: Path) -> None:
     assert "ok:" in done.stdout  # it ends by verifying the log
     assert "accepted" in done.stdout
     assert not list(tmp_path.glob("*.db")), "the example must clean up after itself"
+
+
+def test_the_event_catalogue_lists_every_type_with_its_version_and_data_keys() -> None:
+    import attrs
+
+    from engine.events import EVENT_TYPES, OfferTerms
+
+    text = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)` \| (\d+) \|([^|]*)\|", text, re.MULTILINE)
+    documented = {name: (int(version), set(re.findall(r"`(\w+)`", keys)))
+                  for name, version, keys in rows}
+    expected = {name: (cls.SCHEMA_VERSION, {field.name for field in attrs.fields(cls)})
+                for name, cls in EVENT_TYPES.items()}
+    assert documented == expected
+    terms = text[text.index("`terms` (in"):].split("\n\n")[0]
+    assert set(re.findall(r"`(\w+)`", terms)) >= {f.name for f in attrs.fields(OfferTerms)}

@@ -226,20 +226,24 @@ def test_an_old_acceptance_reaches_only_applications_that_existed_then(engine: E
     assert withdraws == {"earlier-engineer"}
 
 
-def test_tasks_already_due_at_import_are_dismissed_unless_kept(engine: Engine,
-                                                               fresh: Engine) -> None:
-    sheet = ("company,role,applied,status\n"
-             "Acme,Engineer,2026-10-01,applied\n"  # its follow-up fell due in October
-             "Globex,Engineer,2026-11-19,applied\n")  # its follow-up is still ahead
+def test_overdue_tasks_of_ended_applications_are_dismissed_unless_kept(engine: Engine,
+                                                                        fresh: Engine) -> None:
+    sheet = ("company,role,applied,status,status date\n"
+             "Acme,Engineer,2026-10-01,applied,\n"  # its follow-up fell due in October: still to do
+             "Globex,Engineer,2026-11-19,applied,\n"  # its follow-up is ahead
+             "Initech,Engineer,2026-10-01,rejected,2026-10-08\n")  # feedback and reflection: stale
     import_csv(engine, sheet, "a.csv")
-    open_kinds = {t.application: t.kind for a in engine.applications() for t in a.open_tasks()}
-    assert open_kinds == {"globex-engineer": "follow-up-application"}
-    dismissed = engine.application("acme").tasks
-    assert [(t.status, t.note) for t in dismissed.values()] == [
-        ("dismissed", "imported after it fell due")]
+    open_tasks = sorted((t.application, t.kind) for a in engine.applications()
+                        for t in a.open_tasks())
+    assert open_tasks == [("acme-engineer", "follow-up-application"),
+                          ("globex-engineer", "follow-up-application")]
+    initech = engine.application("initech").tasks.values()
+    assert {(t.kind, t.status) for t in initech} == {
+        ("follow-up-application", "closed"),  # made moot by the rejection, as always
+        ("request-feedback", "dismissed"), ("reflect", "dismissed")}
     fresh.clock = engine.clock
     import_csv(fresh, sheet, "a.csv", keep_overdue=True)
-    assert len([t for a in fresh.applications() for t in a.open_tasks()]) == 2
+    assert len([t for a in fresh.applications() for t in a.open_tasks()]) == 4
 
 
 def test_an_interview_ahead_is_scheduled_for_its_date(engine: Engine) -> None:
@@ -281,3 +285,17 @@ def test_every_supported_date_spelling_reads_back(day: date) -> None:
     assert sheet_date(f"{day.day}/{day.month}/{day.year}", day_first=True) == day
     assert sheet_date(f"{day.isoformat()}T14:30") == datetime.combine(day, datetime.min.time()
                                                                       ).replace(hour=14, minute=30)
+
+
+def test_the_csv_export_reads_back_as_the_same_applications(engine: Engine, fresh: Engine) -> None:
+    sample = (Path(__file__).resolve().parent.parent / "examples" / "applications.csv").read_text()
+    import_csv(engine, sample, "applications.csv")
+    exported = io.StringIO()
+    exchange.export_csv(engine, exported)
+    fresh.clock = engine.clock
+    fresh.set_setting("timezone", "America/New_York")
+    result = import_csv(fresh, exported.getvalue(), "export.csv")
+    assert len(result.applications) == 7
+    again = io.StringIO()
+    exchange.export_csv(fresh, again)
+    assert again.getvalue() == exported.getvalue()

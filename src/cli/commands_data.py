@@ -90,8 +90,8 @@ def _guess_format(path: Path, text: str) -> str:
 @click.option("--day-first", is_flag=True,
               help="csv: read dates like 02/11/2026 as day/month/year (default month/day/year).")
 @click.option("--keep-overdue", is_flag=True,
-              help="csv: keep follow-up tasks that fell due before the import open "
-              "(default: dismiss them).")
+              help="csv: keep open the tasks that fell due before the import on applications "
+              "that have ended (default: dismiss those).")
 def import_(file: Path, fmt: str | None, day_first: bool, keep_overdue: bool) -> None:
     """Import an afterview export (json) or a spreadsheet of applications (csv).
 

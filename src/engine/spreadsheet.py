@@ -357,10 +357,11 @@ def import_csv(engine: Any, text: str, name: str, *, day_first: bool = False,
     """Import a spreadsheet: every row checked, decided and appended at once, or nothing.
 
     The rows' facts are decided in the order they happened (across rows), so an old
-    acceptance only reaches the applications that existed then. Tasks the policies
-    schedule for the imported facts and that were already due before the import are
-    dismissed (unless ``keep_overdue``): reminders of deadlines that passed before
-    afterview knew of them would only flood the agenda and the daemon. A row whose company
+    acceptance only reaches the applications that existed then. The policies schedule
+    their tasks as for typed facts; those already overdue on applications that have ended
+    (the feedback request after a rejection months ago) are dismissed unless
+    ``keep_overdue``, while overdue tasks of open applications stay open: following up on
+    a silent application or deciding on a pending offer is still to do. A row whose company
     and role are already an application here is skipped with a warning, so importing the
     same spreadsheet again adds nothing."""
     file_name = Path(name).name
@@ -409,7 +410,8 @@ def _plan(batch: Batch, rows: list[SheetRow], file_name: str,
 def _dismiss_overdue(batch: Batch, file_name: str) -> None:
     scheduled = [f for f in batch.facts if isinstance(f.event, ev.TaskScheduled)]
     for fact in scheduled:
-        task = batch.apps[fact.stream_id].tasks.get(fact.event.task_id)
-        if task is not None and task.is_open and task.due_at <= batch.now:
-            batch.dismiss(fact.stream_id, task.id, "imported after it fell due",
+        app = batch.apps[fact.stream_id]
+        task = app.tasks.get(fact.event.task_id)
+        if app.is_terminal and task is not None and task.is_open and task.due_at <= batch.now:
+            batch.dismiss(fact.stream_id, task.id, "imported after it fell due, and it has ended",
                           {"import": {"file": file_name}})
