@@ -9,8 +9,10 @@ tests start and kill:
                                         batch's event ids before (intent) and after (committed)
                                         the append; with N, kill itself at the N-th append,
                                         WHEN before-commit or after-commit
-    crash_worker.py commands DB NAME N  run N real CLI commands (in-process) against DB; one
-                                        JSON line per command: argv, exit code, stderr
+    crash_worker.py commands DB NAME N [START_FILE]
+                                        run N real CLI commands (in-process) against DB once
+                                        START_FILE exists; one JSON line per command: argv,
+                                        exit code, stderr
 
 ``AFTERVIEW_NOW`` is taken from the environment, as the CLI takes it.
 """
@@ -22,10 +24,14 @@ import io
 import json
 import os
 import random
+import signal
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 if str(SRC) not in sys.path:  # as a script, run from anywhere
@@ -149,6 +155,71 @@ def event_count(db: Path) -> int:
 
 
 # ---------------------------------------------------------------------------
+# processes whose output is watched while they run
+
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+class Watched:
+    """A child process whose stdout lines are collected as they come (and its stderr)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, env=env)
+        _STARTED.append(self.process)
+        self.lines: list[str] = []
+        self._errors: list[str] = []
+        self._changed = threading.Condition()
+        self._readers = [threading.Thread(target=self._read, args=(stream, sink), daemon=True)
+                         for stream, sink in ((self.process.stdout, self.lines),
+                                              (self.process.stderr, self._errors))]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream: IO[str], sink: list[str]) -> None:
+        for line in stream:
+            with self._changed:
+                sink.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for(self, predicate: str, timeout: float = 30, *, stderr: bool = False) -> None:
+        """Until a line containing ``predicate`` has been printed (on stderr with ``stderr``)."""
+        lines = self._errors if stderr else self.lines
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not any(predicate in line for line in lines):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.process.poll() is not None:
+                    break
+                self._changed.wait(min(left, 0.5))
+        assert any(predicate in line for line in lines), (
+            f"no {predicate!r} from {self.process.args}: {self.finish()}")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.finish()
+        assert self.process.returncode == -signal.SIGKILL
+
+    def finish(self, timeout: float = 30) -> str:
+        """Wait for the end; its stderr."""
+        self.process.wait(timeout)
+        for reader in self._readers:
+            reader.join(timeout)
+        return "\n".join(self._errors)
+
+
+def stop_started() -> None:
+    """Kill whatever a test started and left running (after a failing assertion)."""
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+# ---------------------------------------------------------------------------
 # appends: the Engine appending in a loop until it is killed
 
 
@@ -162,8 +233,6 @@ class _ConnectionKiller:
         self._when = when
 
     def execute(self, sql: str, *args: Any) -> Any:
-        import signal
-
         if sql == "COMMIT" and self._when == "before-commit":
             os.kill(os.getpid(), signal.SIGKILL)
         result = self._conn.execute(sql, *args)
@@ -255,20 +324,49 @@ def _commands(name: str, count: int, rng: random.Random) -> list[list[str]]:
     return planned
 
 
-def commands(db: str, name: str, count: int) -> None:
+def commands(db: str, name: str, count: int, start_file: str | None = None) -> None:
+    """Run ``count`` commands through the real CLI entry point, starting together with the
+    other writers once ``start_file`` exists."""
     os.environ["AFTERVIEW_DB"] = db
     os.environ.setdefault("AFTERVIEW_NOW", NOW)
     rng = random.Random(name)
+    planned = _commands(name, count, rng)
+    import cli.main  # noqa: F401  # imported before the start, so the writers start together
+
     print(json.dumps({"ready": name}), flush=True)
-    for argv in _commands(name, count, rng):
+    while start_file is not None and not Path(start_file).exists():
+        time.sleep(0.001)
+    conflicts = _count_conflicts()
+    for argv in planned:
         ran = run_cli(argv)
         print(json.dumps({"argv": argv, "code": ran.code, "stderr": ran.stderr}), flush=True)
+    print(json.dumps({"conflicts": conflicts[0]}), flush=True)
+
+
+def _count_conflicts() -> list[int]:
+    """Count the appends the store refused because another writer got there first (the
+    engine decides again and retries); the count is in the returned one-item list."""
+    from engine.sqlite_store import SQLiteStore
+    from engine.store import ConcurrencyError
+
+    count = [0]
+    append = SQLiteStore.append
+
+    def counting(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return append(self, *args, **kwargs)
+        except ConcurrencyError:
+            count[0] += 1
+            raise
+
+    SQLiteStore.append = counting  # type: ignore[method-assign]
+    return count
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "appends":
         appends(sys.argv[2], sys.argv[3], *([int(sys.argv[4]), sys.argv[5]] if len(sys.argv) > 4 else []))
     elif sys.argv[1] == "commands":
-        commands(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        commands(sys.argv[2], sys.argv[3], int(sys.argv[4]), *sys.argv[5:6])
     else:
         raise SystemExit(f"unknown worker {sys.argv[1]!r}")

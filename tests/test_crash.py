@@ -15,20 +15,17 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from conftest import afterview_command
-from crash_worker import NOW, ZONE, InProcessCLI
+from crash_worker import NOW, ZONE, InProcessCLI, Watched, stop_started
 from engine import events as ev
 from engine.api import Engine
 from engine.clock import fixed_clock
@@ -39,58 +36,6 @@ WORKER = Path(__file__).with_name("crash_worker.py")
 SEED = 20261120
 APPEND_ROUNDS = 10
 DAEMON_ROUNDS = 4
-
-
-_STARTED: list[subprocess.Popen[str]] = []
-
-
-class Watched:
-    """A child process whose stdout lines are collected as they come (and its stderr)."""
-
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, env=env)
-        _STARTED.append(self.process)
-        self.lines: list[str] = []
-        self._errors: list[str] = []
-        self._changed = threading.Condition()
-        self._readers = [threading.Thread(target=self._read, args=(stream, sink), daemon=True)
-                         for stream, sink in ((self.process.stdout, self.lines),
-                                              (self.process.stderr, self._errors))]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream: IO[str], sink: list[str]) -> None:
-        for line in stream:
-            with self._changed:
-                sink.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    def wait_for(self, predicate: str, timeout: float = 30) -> None:
-        """Until a line containing ``predicate`` has been printed."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not any(predicate in line for line in self.lines):
-                left = deadline - time.monotonic()
-                if left <= 0 or self.process.poll() is not None:
-                    break
-                self._changed.wait(min(left, 0.5))
-        assert any(predicate in line for line in self.lines), (
-            f"no {predicate!r} from {self.process.args}: {self.finish()}")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.finish()
-        assert self.process.returncode == -signal.SIGKILL
-
-    def finish(self, timeout: float = 30) -> str:
-        """Wait for the end; its stderr."""
-        self.process.wait(timeout)
-        for reader in self._readers:
-            reader.join(timeout)
-        return "\n".join(self._errors)
 
 
 def assert_sound(db: Path) -> None:
@@ -345,8 +290,4 @@ def test_a_daemon_killed_while_firing_fires_every_due_task_exactly_once(db: Path
 def _no_leftover_processes() -> Iterator[None]:
     """A failing assertion must not leave a worker or a daemon running."""
     yield
-    while _STARTED:
-        process = _STARTED.pop()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    stop_started()
