@@ -63,12 +63,11 @@ def test_relative_dates_and_due_checks_follow_afterview_now(cli: CLI) -> None:
     assert task["overdue"] is True
 
 
-@pytest.mark.parametrize("bad", ["garbage", "2026-11-20", "2026-13-01T10:00", "   "])
-def test_a_bad_afterview_now_is_one_error_line(cli: CLI, bad: str) -> None:
+def test_a_bad_afterview_now_is_one_error_line(cli: CLI) -> None:
     count = cli.event_count()
-    line = cli.refused("apply", "Acme", "SRE", code=2, env=cli.env(AFTERVIEW_NOW=bad))
-    if bad.strip():
-        assert "AFTERVIEW_NOW" in line
+    for bad in ("garbage", "2026-11-20", "2026-13-01T10:00", "   "):
+        line = cli.refused("apply", "Acme", "SRE", code=2, env=cli.env(AFTERVIEW_NOW=bad))
+        assert "AFTERVIEW_NOW" in line, bad
     assert cli.event_count() == count
 
 
