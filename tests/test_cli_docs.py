@@ -77,14 +77,26 @@ def test_demo_shows_every_state_and_an_agenda_with_tasks_overdue_and_to_come(
     assert f"afterview --db {cli.db} show initech" in out  # the exact database to try
 
 
-def test_demo_starts_afresh_over_an_earlier_demo(demo: tuple[CLI, str]) -> None:
+def test_demo_starts_afresh_over_an_earlier_demo_on_the_wall_clock(demo: tuple[CLI, str]) -> None:
     cli, _ = demo
-    again = cli.json("--db", str(cli.db), "demo")
+    wall_clock = CLI(cli.db, now=None)  # no AFTERVIEW_NOW this time
+    again = wall_clock.json("--db", str(cli.db), "demo")
     assert again["database"] == str(cli.db)
     assert len(again["applications"]) == 8  # not sixteen
     assert {a["state"] for a in again["applications"]} == set(STATES)
     assert {t["overdue"] for t in again["agenda"]} == {True, False}
-    assert cli.json("--db", str(cli.db), "verify")["ok"] is True
+    assert wall_clock.json("--db", str(cli.db), "verify")["ok"] is True
+
+
+def test_demo_without_a_database_given_builds_beside_the_default_never_in_it(
+        tmp_path: Path) -> None:
+    cli = CLI(tmp_path / "unused.db")
+    env = {k: v for k, v in cli.env(XDG_DATA_HOME=str(tmp_path / "data")).items()
+           if k != "AFTERVIEW_DB"}
+    out = cli.ok("demo", env=env)
+    folder = tmp_path / "data" / "afterview"
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".db") == ["demo.db"]
+    assert f"--db {folder / 'demo.db'} " in out
 
 
 def test_completion_offers_application_ids_from_the_database(demo: tuple[CLI, str]) -> None:
