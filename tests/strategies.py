@@ -157,3 +157,66 @@ def sheet_dates() -> st.SearchStrategy[object]:
     from datetime import date
 
     return st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
+
+
+# --- CLI fuzz: argv lists drawn from the click command table (cli.main) ------------------
+
+# Path values stay inside the folder the caller names, so a fuzzed export or SVG never
+# lands outside it; hook values never name a real program with arguments.
+
+from collections.abc import Callable as _Callable  # noqa: E402
+
+FUZZ_HOOKS = ("true", "false", "/nonexistent/hook", "'unterminated", "", "  ")
+
+
+def _fuzz_value(param: object, values: _Callable[[str], st.SearchStrategy[str]],
+                paths: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    import click
+
+    kind = getattr(param, "type", None)
+    name = str(getattr(param, "name", ""))
+    garbage = st.text(max_size=12)
+    if isinstance(kind, click.Path):
+        return paths
+    if name == "hook":
+        return st.sampled_from(FUZZ_HOOKS)
+    if isinstance(kind, click.Choice):
+        return st.one_of(st.sampled_from([str(c) for c in kind.choices]), garbage)
+    if isinstance(kind, click.IntRange | click.FloatRange):
+        return st.one_of(st.integers(-3, 60).map(str), st.sampled_from(["1.5", "nan", "1e9"]),
+                         garbage)
+    # Mostly a value meant for this parameter, sometimes one meant for another, or noise.
+    return st.one_of(values(name), values(name), values(name), values(""), garbage)
+
+
+@st.composite
+def cli_argv(draw: st.DrawFn, command: object, path: list[str],
+             values: _Callable[[str], st.SearchStrategy[str]],
+             paths: st.SearchStrategy[str]) -> list[str]:
+    """Arguments for one click command: its options in any order, each present or not
+    (a required one missing one time in ten), arguments most often given, sometimes an
+    unknown option or a stray word. ``values(name)`` gives the values for a parameter."""
+    import click
+
+    assert isinstance(command, click.Command)
+    words: list[str] = [*path]
+    if draw(st.booleans()):
+        words.insert(0, "--json")
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    for option in draw(st.permutations(options)):
+        if not draw(st.integers(0, 9 if option.required else 2)):
+            continue
+        flag = draw(st.sampled_from(option.opts))
+        if option.is_flag:
+            words.append(flag)
+            continue
+        for _ in range(draw(st.integers(1, 2)) if option.multiple else 1):
+            words += [flag, draw(_fuzz_value(option, values, paths))]
+    for argument in (p for p in command.params if isinstance(p, click.Argument)):
+        # An optional argument half the time; a required one missing one time in ten.
+        if (argument.required or draw(st.booleans())) and draw(st.integers(0, 9)):
+            words.append(draw(_fuzz_value(argument, values, paths)))
+    if not draw(st.integers(0, 9)):
+        words.insert(draw(st.integers(len(path), len(words))),
+                     draw(st.sampled_from(["--bogus", "extra", "-x", "--", "--at"])))
+    return words
