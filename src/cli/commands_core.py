@@ -161,8 +161,13 @@ def history(app: str) -> None:
 @click.option("--expect", metavar="HEX", help="Also check that the head hash is this one.")
 def verify(expect: str | None) -> None:
     """Replay the whole log, check the hash chain and the lifecycle; print the head hash."""
+    import re
+
     from engine.projections import verify_log
 
+    if expect is not None and not re.fullmatch(r"\s*[0-9a-fA-F]{64}\s*", expect):
+        raise Refused(f"--expect {expect!r} is not a head hash: give the 64 hexadecimal digits "
+                      "that 'afterview verify' printed")
     s = session()
     report = verify_log(s.engine.store, expect_head=expect)
     if s.as_json:
@@ -185,7 +190,7 @@ def config() -> None:
 @click.argument("key", shell_complete=complete_setting)
 @click.argument("value")
 def config_set(key: str, value: str) -> None:
-    """Set KEY to VALUE (an empty VALUE returns it to its default)."""
+    """Set KEY to VALUE (an empty VALUE unsets a key that has no default, e.g. country)."""
     s = session()
     settings = s.engine.set_setting(key, value)
     shown = _shown(settings.shown()[key])
