@@ -17,8 +17,9 @@ from engine import events as ev
 from engine import exchange
 from engine.api import Engine
 from engine.domain import DomainError, InvalidValue
+from engine.exchange import import_csv
 from engine.projections import verify_log
-from engine.spreadsheet import import_csv, sheet_amount, sheet_date, status_state
+from engine.spreadsheet import sheet_amount, sheet_date, status_state
 from engine.sqlite_store import SQLiteStore
 from strategies import sheet_dates
 from test_export import small_search

@@ -111,10 +111,8 @@ def import_(file: Path, fmt: str | None, day_first: bool, keep_overdue: bool) ->
         with _progress(text.count('"event_id"'), "importing") as progress:
             result = exchange.import_json(s.engine, text, str(file), progress=progress)
     else:
-        from engine.spreadsheet import import_csv
-
         with _progress(text.count("\n"), "importing") as progress:
-            result = import_csv(s.engine, text, str(file), day_first=day_first,
+            result = exchange.import_csv(s.engine, text, str(file), day_first=day_first,
                                 keep_overdue=keep_overdue, progress=progress)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -1,30 +1,29 @@
 """Data in and out of the log: the lossless JSON export and its re-import, the one-row-per-
-application CSV export, and ``Batch``, which decides many commands against in-memory state
-and appends them all at once (the spreadsheet import uses it).
+application CSV export, and the spreadsheet import.
 
 These are service-layer use cases over the ``Engine`` and the store interface, like
-``engine.api``: load, decide (or check), append once.
+``engine.api``: load, decide (or check), append once. Reading a spreadsheet is
+``engine.spreadsheet``; deciding many facts and appending them at once is ``engine.batch``.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from engine import decide as commands
 from engine import events as ev
-from engine.api import Engine, slug
-from engine.domain import PROFILE_STREAM, Application, DomainError, Fact, InvalidValue, evolve
+from engine.api import Engine
+from engine.batch import Batch, run_batch
+from engine.domain import PROFILE_STREAM, Application, DomainError, InvalidValue
+from engine.spreadsheet import SheetRow, read_sheet, row_facts
 from engine.store import GENESIS_HASH, ConcurrencyError, NewEvent, StoredEvent
 
 EXPORT_FORMAT = "afterview-export"
 EXPORT_VERSION = 1
-IMPORT_ACTOR = "import"
 
 Progress = Callable[[int], None]
 """Told how many more items are done; the CLI turns it into a progress bar."""
@@ -272,107 +271,73 @@ def export_csv(engine: Engine, out: TextIO, *, progress: Progress = no_progress)
 
 
 # ---------------------------------------------------------------------------
-# Batch: many commands decided against in-memory state, appended at once
+# Spreadsheet import: every row decided through the engine, appended at once
 
 
-class Batch:
-    """Decides ``Record`` commands one after another against the state the earlier ones
-    left (in memory), so policies and the lifecycle hold across the whole batch, and then
-    appends every fact in one atomic append: all or nothing."""
-
-    def __init__(self, engine: Engine, actor: str = IMPORT_ACTOR) -> None:
-        self.engine = engine
-        self.actor = actor
-        self.apps: dict[str, Application] = {a.id: a for a in engine.applications()}
-        self._loaded = {app_id: app.version for app_id, app in self.apps.items()}
-        self._taken = set(engine.store.stream_ids())
-        self._context = engine.context()
-        self.rows: list[NewEvent] = []
-        self.facts: list[Fact] = []
-        self.touched: list[str] = []
-
-    @property
-    def now(self) -> datetime:
-        return self._context.now
-
-    def new_id(self, company: str, role: str) -> str:
-        """A fresh application id, unique in the log and in this batch."""
-        base = slug(company, role)
-        candidate, number = base, 2
-        while candidate in self._taken or candidate == PROFILE_STREAM:
-            candidate, number = f"{base}-{number}", number + 1
-        self._taken.add(candidate)
-        return candidate
-
-    def claim(self, application_id: str) -> bool:
-        """Take this id for a new application, if it is free."""
-        if application_id in self._taken or application_id == PROFILE_STREAM:
-            return False
-        self._taken.add(application_id)
-        return True
-
-    @property
-    def new_applications(self) -> list[str]:
-        """Streams this batch creates."""
-        return [stream for stream in self.touched if stream not in self._loaded]
-
-    def record(self, application_id: str, event: Any, at: datetime,
-               metadata: dict[str, Any] | None = None) -> list[Fact]:
-        """Decide one fact (raising the domain's error if the rules refuse it) and keep it.
-        An acceptance reaches the applications that existed when it happened."""
-        others: Iterable[Application] = ()
-        if isinstance(event, ev.OfferAccepted):
-            others = [o for o in self.apps.values() if o.id != application_id
-                      and o.applied_at is not None and o.applied_at <= at]
-        return self.decide(application_id, commands.Record(application_id, event, at),
-                           metadata, others=others)
-
-    def dismiss(self, application_id: str, task_id: str, note: str,
-                metadata: dict[str, Any] | None = None) -> list[Fact]:
-        command = commands.CloseTask(application_id, task_id, "dismissed", note, self.now)
-        return self.decide(application_id, command, metadata)
-
-    def decide(self, application_id: str, command: Any, metadata: dict[str, Any] | None,
-               *, others: Iterable[Application] = ()) -> list[Fact]:
-        app = self.apps.get(application_id) or Application(application_id)
-        context = commands.Context(self.now, self._context.calendar, self._context.settings,
-                                   str(uuid.uuid4()))
-        decision = commands.decide(command, app, context, others=others)
-        if not decision.facts:
-            return []
-        correlation = decision.facts[0].event_id
-        for index, fact in enumerate(decision.facts):
-            evolve(self.apps.setdefault(fact.stream_id, Application(fact.stream_id)), fact)
-            if fact.stream_id not in self.touched:
-                self.touched.append(fact.stream_id)
-            self.rows.append(NewEvent(
-                fact.stream_id, fact.event_id, fact.event.TYPE, fact.event.SCHEMA_VERSION,
-                ev.to_data(fact.event),
-                {"actor": self.actor, "correlation_id": correlation,
-                 "causation_id": None if index == 0 else correlation, **(metadata or {})},
-                fact.occurred_at.isoformat(),
-            ))
-        self.facts += decision.facts
-        return decision.facts
-
-    def commit(self) -> int:
-        """Append everything decided, atomically; the number of events appended."""
-        if self.rows:
-            versions: dict[str, int | None] = {s: self._loaded.get(s, 0) for s in self.touched}
-            self.engine.store.append(self.rows, expected_versions=versions,
-                                     recorded_at=self.now.isoformat())
-        return len(self.rows)
+def _same(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
-def run_batch(engine: Engine, build: Callable[[Batch], None], actor: str = IMPORT_ACTOR) -> Batch:
-    """Build a batch and commit it; on a concurrent write, build it again from the new log."""
-    for _ in range(3):
-        batch = Batch(engine, actor)
-        build(batch)
-        try:
-            batch.commit()
-        except ConcurrencyError:
+def import_csv(engine: Engine, text: str, name: str, *, day_first: bool = False,
+               keep_overdue: bool = False, progress: Progress = no_progress) -> ImportResult:
+    """Import a spreadsheet: every row checked, decided and appended at once, or nothing.
+
+    The rows' facts are decided in the order they happened (across rows), so an old
+    acceptance only reaches the applications that existed then. The policies schedule
+    their tasks as for typed facts; those already overdue on applications that have ended
+    (the feedback request after a rejection months ago) are dismissed unless
+    ``keep_overdue``, while overdue tasks of open applications stay open: following up on
+    a silent application or deciding on a pending offer is still to do. A row whose company
+    and role are already an application here is skipped with a warning, so importing the
+    same spreadsheet again adds nothing."""
+    file_name = Path(name).name
+    sheet = read_sheet(text, file_name, now=engine.now(), tz=engine.tz,
+                       currency=engine.settings.currency, day_first=day_first)
+    warnings = [f"{file_name}: column {title!r} is not one afterview reads; ignored"
+                for title in sheet.ignored_columns]
+    skipped: list[str] = []
+
+    def build(batch: Batch) -> None:
+        skipped.clear()
+        plan = _plan(batch, sheet.rows, file_name, skipped)
+        for _at, _order, _step, row, app_id, event in plan:
+            marker = {"import": {"file": file_name, "line": row.line}}
+            try:
+                batch.record(app_id, event, _at, marker)
+            except DomainError as error:
+                raise type(error)(f"{file_name} line {row.line}: {error}") from None
+            progress(1)
+        if not keep_overdue:
+            _dismiss_overdue(batch, file_name)
+
+    batch = run_batch(engine, build)
+    return ImportResult(len(batch.rows), len(skipped), batch.new_applications, warnings + skipped)
+
+
+def _plan(batch: Batch, rows: list[SheetRow], file_name: str,
+          skipped: list[str]) -> list[tuple[datetime, int, int, SheetRow, str, Any]]:
+    """Every row's facts with the application id they go to, in the order they happened."""
+    here = {(_same(a.company), _same(a.role)): a.id for a in batch.apps.values() if a.exists}
+    plan = []
+    for order, row in enumerate(rows):
+        found = here.get((_same(row.company), _same(row.role)))
+        if found is not None:
+            skipped.append(f"{file_name} line {row.line}: {row.company} — {row.role} is "
+                           f"already here as {found}; row skipped")
             continue
-        return batch
-    raise DomainError("the database kept changing while importing; run the import again")
+        wanted = row.app_id
+        app_id = wanted if wanted and batch.claim(wanted) else batch.new_id(row.company, row.role)
+        for step, (event, at) in enumerate(row_facts(row, batch.now)):
+            plan.append((at, order, step, row, app_id, event))
+    # A row's own facts never go back in time, so this keeps each row's order.
+    return sorted(plan, key=lambda item: item[:3])
 
+
+def _dismiss_overdue(batch: Batch, file_name: str) -> None:
+    scheduled = [f for f in batch.facts if isinstance(f.event, ev.TaskScheduled)]
+    for fact in scheduled:
+        app = batch.apps[fact.stream_id]
+        task = app.tasks.get(fact.event.task_id)
+        if app.is_terminal and task is not None and task.is_open and task.due_at <= batch.now:
+            batch.dismiss(fact.stream_id, task.id, "imported after it fell due, and it has ended",
+                          {"import": {"file": file_name}})

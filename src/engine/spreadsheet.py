@@ -1,10 +1,10 @@
-"""Importing a hand-kept spreadsheet of applications (CSV).
+"""Reading a hand-kept spreadsheet of applications (CSV): what its rows say.
 
 Headers are matched loosely ("Date Applied", "Position", "Stage" ...), status words are
-mapped to lifecycle states, and each row becomes the facts that lead to its state, decided
-through the engine like typed commands, so the lifecycle and the follow-up policies hold.
-A bad row is reported with its line number and nothing at all is imported: every row's
-facts go into the log in one atomic append. See docs/data.md for the rules.
+mapped to lifecycle states, dates and amounts are read as people type them, and each row
+is checked and turned into the facts that lead to its state. The first bad row raises with
+its line number. Deciding and appending the facts is ``engine.exchange.import_csv``; the
+rules are in docs/data.md.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import io
 import re
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from engine import events as ev
 from engine.domain import DomainError, InvalidValue
-from engine.exchange import Batch, ImportResult, Progress, no_progress, run_batch
 from engine.lifecycle import (
     ACCEPTED,
     APPLIED,
@@ -346,72 +344,3 @@ def row_facts(row: SheetRow, now: datetime) -> list[tuple[Any, datetime]]:
     elif row.state == WITHDRAWN:
         facts.append((ev.ApplicationWithdrawn(None), at))
     return facts
-
-
-def _same(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
-def import_csv(engine: Any, text: str, name: str, *, day_first: bool = False,
-               keep_overdue: bool = False, progress: Progress = no_progress) -> ImportResult:
-    """Import a spreadsheet: every row checked, decided and appended at once, or nothing.
-
-    The rows' facts are decided in the order they happened (across rows), so an old
-    acceptance only reaches the applications that existed then. The policies schedule
-    their tasks as for typed facts; those already overdue on applications that have ended
-    (the feedback request after a rejection months ago) are dismissed unless
-    ``keep_overdue``, while overdue tasks of open applications stay open: following up on
-    a silent application or deciding on a pending offer is still to do. A row whose company
-    and role are already an application here is skipped with a warning, so importing the
-    same spreadsheet again adds nothing."""
-    file_name = Path(name).name
-    sheet = read_sheet(text, file_name, now=engine.now(), tz=engine.tz,
-                       currency=engine.settings.currency, day_first=day_first)
-    warnings = [f"{file_name}: column {title!r} is not one afterview reads; ignored"
-                for title in sheet.ignored_columns]
-    skipped: list[str] = []
-
-    def build(batch: Batch) -> None:
-        skipped.clear()
-        plan = _plan(batch, sheet.rows, file_name, skipped)
-        for _at, _order, _step, row, app_id, event in plan:
-            marker = {"import": {"file": file_name, "line": row.line}}
-            try:
-                batch.record(app_id, event, _at, marker)
-            except DomainError as error:
-                raise type(error)(f"{file_name} line {row.line}: {error}") from None
-            progress(1)
-        if not keep_overdue:
-            _dismiss_overdue(batch, file_name)
-
-    batch = run_batch(engine, build)
-    return ImportResult(len(batch.rows), len(skipped), batch.new_applications, warnings + skipped)
-
-
-def _plan(batch: Batch, rows: list[SheetRow], file_name: str,
-          skipped: list[str]) -> list[tuple[datetime, int, int, SheetRow, str, Any]]:
-    """Every row's facts with the application id they go to, in the order they happened."""
-    here = {(_same(a.company), _same(a.role)): a.id for a in batch.apps.values() if a.exists}
-    plan = []
-    for order, row in enumerate(rows):
-        found = here.get((_same(row.company), _same(row.role)))
-        if found is not None:
-            skipped.append(f"{file_name} line {row.line}: {row.company} — {row.role} is "
-                           f"already here as {found}; row skipped")
-            continue
-        wanted = row.app_id
-        app_id = wanted if wanted and batch.claim(wanted) else batch.new_id(row.company, row.role)
-        for step, (event, at) in enumerate(row_facts(row, batch.now)):
-            plan.append((at, order, step, row, app_id, event))
-    # A row's own facts never go back in time, so this keeps each row's order.
-    return sorted(plan, key=lambda item: item[:3])
-
-
-def _dismiss_overdue(batch: Batch, file_name: str) -> None:
-    scheduled = [f for f in batch.facts if isinstance(f.event, ev.TaskScheduled)]
-    for fact in scheduled:
-        app = batch.apps[fact.stream_id]
-        task = app.tasks.get(fact.event.task_id)
-        if app.is_terminal and task is not None and task.is_open and task.due_at <= batch.now:
-            batch.dismiss(fact.stream_id, task.id, "imported after it fell due, and it has ended",
-                          {"import": {"file": file_name}})
