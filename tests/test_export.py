@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import icalendar
+import pytest
 from hypothesis import given, settings
 
 from conftest import CLI, new_york
@@ -155,3 +156,28 @@ def test_ics_export_from_the_command_line(cli: CLI) -> None:
     calendar = icalendar.Calendar.from_ical(cli.ok("export", "--format", "ics"))
     assert [e.decoded("DTSTART") for e in calendar.walk("VEVENT")] == [
         datetime.fromisoformat("2026-11-25T14:00:00-05:00")]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_only_on_a_terminal_and_only_for_large_jobs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli.commands_data import PROGRESS_THRESHOLD, _progress
+
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    with _progress(PROGRESS_THRESHOLD, "exporting") as advance:
+        advance(PROGRESS_THRESHOLD)
+    assert "exporting" in terminal.getvalue() and "100%" in terminal.getvalue()
+    small = _Terminal()
+    monkeypatch.setattr("sys.stderr", small)
+    with _progress(PROGRESS_THRESHOLD - 1, "exporting") as advance:
+        advance(PROGRESS_THRESHOLD - 1)
+    piped = io.StringIO()
+    monkeypatch.setattr("sys.stderr", piped)
+    with _progress(10 * PROGRESS_THRESHOLD, "exporting") as advance:
+        advance(10 * PROGRESS_THRESHOLD)
+    assert small.getvalue() == piped.getvalue() == ""
