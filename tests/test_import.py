@@ -178,15 +178,29 @@ def test_importing_the_spreadsheet_again_skips_every_row(engine: Engine) -> None
     ("Hooli,ML Engineer,2026-11-01,ghosted", "line 3: unknown status 'ghosted'"),
     ("Hooli,ML Engineer,2026-11-01,offered", "line 3: status offered needs the offered salary"),
     ("Hooli,ML Engineer,2026-12-01,applied", "line 3: the date applied '2026-12-01' is in the future"),
+    ("Hooli,ML Engineer,2026-11-01,negotiating", "line 3: status negotiating needs the offered"),
 ])
-def test_a_bad_row_names_its_line_and_nothing_is_imported(cli: CLI, tmp_path: Path, row: str,
+def test_a_bad_row_names_its_line_and_nothing_is_imported(engine: Engine, row: str,
                                                           complaint: str) -> None:
+    sheet = f"Company,Role,Date,Status\nAcme,Backend Engineer,2026-11-02,applied\n{row}\n"
+    before = engine.store.head()
+    with pytest.raises(InvalidValue) as refused:
+        import_csv(engine, sheet, "/home/me/applications.csv")
+    assert str(refused.value).startswith("applications.csv line ") and complaint in str(refused.value)
+    assert engine.store.head() == before
+
+
+def test_a_bad_row_from_the_command_line_is_one_error_line_and_appends_nothing(
+        cli: CLI, tmp_path: Path) -> None:
     sheet = tmp_path / "applications.csv"
-    sheet.write_text(f"Company,Role,Date,Status\nAcme,Backend Engineer,2026-11-02,applied\n{row}\n")
+    sheet.write_text("Company,Role,Date,Status\nAcme,Backend Engineer,2026-11-02,applied\n"
+                     "Hooli,ML Engineer,25/10/2026,applied\n")
     before = cli.event_count()
     line = cli.refused("import", str(sheet), code=2)
-    assert line.startswith("error: applications.csv line ") and complaint in line
+    assert line == ("error: applications.csv line 3: '25/10/2026' is not a date: '25/10/2026' has "
+                    "no month 25; if your dates are day/month/year, add --day-first")
     assert cli.event_count() == before
+    assert cli.ok("import", "--day-first", str(sheet)).startswith("imported 4 events into 2 ")
 
 
 def test_a_salary_of_nothing_is_a_bad_row(engine: Engine) -> None:
