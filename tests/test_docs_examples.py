@@ -134,3 +134,14 @@ def test_the_event_catalogue_lists_every_type_with_its_version_and_data_keys() -
     assert documented == expected
     terms = text[text.index("`terms` (in"):].split("\n\n")[0]
     assert set(re.findall(r"`(\w+)`", terms)) >= {f.name for f in attrs.fields(OfferTerms)}
+
+
+def test_links_between_the_pages_lead_somewhere() -> None:
+    broken = []
+    for page in DOCS:
+        if not page.exists():
+            continue
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert broken == []
