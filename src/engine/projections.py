@@ -48,7 +48,7 @@ def _lifecycle_problems(store: EventStore) -> list[tuple[int, str]]:
             continue
         try:
             fact = to_fact(stored)
-        except (ev.UnknownEventType, TypeError, ValueError) as error:
+        except (ev.UnknownEventType, TypeError, ValueError, KeyError, AttributeError) as error:
             problems.append((stored.position,
                              f"position {stored.position}: unreadable {stored.type} ({error})"))
             continue
@@ -64,7 +64,15 @@ def _lifecycle_problems(store: EventStore) -> list[tuple[int, str]]:
                 problems.append((position, f"position {position}: {type_name} is not allowed "
                                            f"when {stream_id} is {app.state}"))
                 break
-            evolve(app, fact)
+            try:
+                evolve(app, fact)
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                # A fact that cannot be folded here (a setting moved into an application,
+                # data edited into another shape) is a finding, not a reason to stop.
+                position = positions[fact.event_id]
+                problems.append((position, f"position {position}: {type_name} cannot be "
+                                           f"replayed in {stream_id} ({type(error).__name__})"))
+                break
     return problems
 
 

@@ -297,7 +297,7 @@ class _SQLiteErrors:
     ) -> None:
         if isinstance(exc, sqlite3.Error):
             raise _store_error(exc) from exc
-        if isinstance(exc, json.JSONDecodeError):
+        if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):  # e.g. a BLOB put in
             raise StoreError("an event in the log holds data that is not JSON; run afterview verify") from exc
 
 
@@ -389,6 +389,10 @@ class _ChainAudit:
             problems.append(f"... and {len(self.problems) - _MAX_PROBLEMS} more problems")
         problems += schema_problems
         return ChainReport(not problems, self.events, self.head, problems, self.first_bad)
+
+
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def _hash_or_none(row: Sequence[Any]) -> str | None:
@@ -583,11 +587,17 @@ class SQLiteStore:
     def check_chain(self) -> ChainReport:
         """Recompute the chain from the stored columns; works with the triggers dropped."""
         audit = _ChainAudit()
-        with _sqlite_errors:
-            for chunk in self._raw_chunks():
-                for row in chunk:
-                    audit.check(row)
-            return audit.report(self._trigger_problems())
+        # Bytes edited into a text column need not be UTF-8: read them anyway (their hash
+        # cannot match), so that verify names the row instead of failing to read it.
+        self._conn.text_factory = _lenient_text
+        try:
+            with _sqlite_errors:
+                for chunk in self._raw_chunks():
+                    for row in chunk:
+                        audit.check(row)
+                return audit.report(self._trigger_problems())
+        finally:
+            self._conn.text_factory = str
 
     def _raw_chunks(self) -> Iterator[list[Any]]:
         cursor = self._conn.execute(f"{_SELECT} ORDER BY position")
