@@ -12,7 +12,7 @@ from conftest import CLI, new_york
 from engine import events as ev
 from engine import report
 from engine.api import Engine
-from engine.domain import DomainError
+from engine.domain import InvalidValue
 
 
 def a_fortnight(engine: Engine) -> None:
@@ -63,7 +63,7 @@ def test_days_from_and_to_are_both_included(engine: Engine) -> None:
         {"week_of": "2026-11-02", "activities": 2, "employers": 2},
         {"week_of": "2026-11-09", "activities": 2, "employers": 1},
     ]
-    with pytest.raises(DomainError, match="--from 2026-11-11 is after --to 2026-11-10"):
+    with pytest.raises(InvalidValue, match="--from 2026-11-11 is after --to 2026-11-10"):
         report.build(engine, date(2026, 11, 11), date(2026, 11, 10))
 
 

@@ -121,7 +121,9 @@ def import_(file: Path, fmt: str | None, day_first: bool, keep_overdue: bool) ->
         return
     unit = "events" if fmt == "json" else "rows"
     if not result.added:
-        click.echo(f"nothing to import: {_count(result.skipped, unit[:-1])} already here")
+        found = (f"{_count(result.skipped, unit[:-1])} already here" if result.skipped
+                 else f"{file.name} holds no {unit}")
+        click.echo(f"nothing to import: {found}")
         return
     apps = f" ({', '.join(result.applications)})" if result.applications else ""
     click.echo(f"imported {_count(result.added, 'event')} into "

@@ -154,12 +154,12 @@ class Report(NamedTuple):
 def build(engine: Any, start: date | None, end: date | None) -> Report:
     """The report for ``start`` .. ``end`` (local dates, both included; default: from the
     first activity to today)."""
-    from engine.domain import DomainError
+    from engine.domain import InvalidValue
 
     today = engine.now().astimezone(engine.tz).date()
     end = end or today
     if start is not None and start > end:
-        raise DomainError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        raise InvalidValue(f"--from {start.isoformat()} is after --to {end.isoformat()}")
     found = in_period(activities(engine.all_facts()), engine.tz, start, end)
     return Report(start, end, found, engine.store.head()[1], engine.tz)
 

@@ -296,7 +296,7 @@ def read_sheet(text: str, name: str, *, now: datetime, tz: ZoneInfo, currency: s
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    records = csv.reader(io.StringIO(text), dialect)
+    records = csv.reader(io.StringIO(text), dialect, strict=True)  # an open quote is an error
     try:
         header = next(records)
     except StopIteration:
