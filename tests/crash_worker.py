@@ -13,6 +13,7 @@ tests start and kill:
                                         run N real CLI commands (in-process) against DB once
                                         START_FILE exists; one JSON line per command: argv,
                                         exit code, stderr
+    crash_worker.py script DB FILE      run every argv in the JSON list in FILE, likewise
 
 ``AFTERVIEW_NOW`` is taken from the environment, as the CLI takes it.
 """
@@ -163,9 +164,9 @@ _STARTED: list[subprocess.Popen[str]] = []
 class Watched:
     """A child process whose stdout lines are collected as they come (and its stderr)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None, **popen: Any) -> None:
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, env=env)
+                                        text=True, env=env, **popen)
         _STARTED.append(self.process)
         self.lines: list[str] = []
         self._errors: list[str] = []
@@ -363,10 +364,26 @@ def _count_conflicts() -> list[int]:
     return count
 
 
+# ---------------------------------------------------------------------------
+# script: a whole session in one process
+
+
+def script(db: str, commands_file: str) -> None:
+    """Run every argv of the JSON list in ``commands_file`` through the real CLI against
+    ``db``; one JSON line per command, as ``commands`` prints."""
+    os.environ["AFTERVIEW_DB"] = db
+    os.environ.setdefault("AFTERVIEW_NOW", NOW)
+    for argv in json.loads(Path(commands_file).read_text()):
+        ran = run_cli(argv)
+        print(json.dumps({"argv": argv, "code": ran.code, "stderr": ran.stderr}), flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "appends":
         appends(sys.argv[2], sys.argv[3], *([int(sys.argv[4]), sys.argv[5]] if len(sys.argv) > 4 else []))
     elif sys.argv[1] == "commands":
         commands(sys.argv[2], sys.argv[3], int(sys.argv[4]), *sys.argv[5:6])
+    elif sys.argv[1] == "script":
+        script(sys.argv[2], sys.argv[3])
     else:
         raise SystemExit(f"unknown worker {sys.argv[1]!r}")
