@@ -15,6 +15,7 @@ from cli.context import Refused, emit_json, session, when
 
 PROGRESS_THRESHOLD = 500
 """Below this many events or rows an import or export is quick: no progress bar."""
+_LISTED = 8  # application ids named in an import's summary; --json lists them all
 
 
 @contextlib.contextmanager
@@ -125,7 +126,10 @@ def import_(file: Path, fmt: str | None, day_first: bool, keep_overdue: bool) ->
                  else f"{file.name} holds no {unit}")
         click.echo(f"nothing to import: {found}")
         return
-    apps = f" ({', '.join(result.applications)})" if result.applications else ""
+    shown = result.applications[:_LISTED]
+    more = len(result.applications) - len(shown)
+    apps = (f" ({', '.join(shown)}" + (f", and {more} more" if more else "") + ")"
+            if shown else "")
     click.echo(f"imported {_count(result.added, 'event')} into "
                f"{_count(len(result.applications), 'application')}{apps}"
                + (f"; {_count(result.skipped, unit[:-1])} already here" if result.skipped else ""))
