@@ -36,7 +36,7 @@ class Batch:
         self._context = engine.context()
         self.rows: list[NewEvent] = []
         self.facts: list[Fact] = []
-        self.touched: list[str] = []
+        self.touched: dict[str, None] = {}  # streams in the order first touched (a set)
 
     @property
     def now(self) -> datetime:
@@ -90,8 +90,7 @@ class Batch:
         correlation = decision.facts[0].event_id
         for index, fact in enumerate(decision.facts):
             evolve(self.apps.setdefault(fact.stream_id, Application(fact.stream_id)), fact)
-            if fact.stream_id not in self.touched:
-                self.touched.append(fact.stream_id)
+            self.touched.setdefault(fact.stream_id)
             self.rows.append(NewEvent(
                 fact.stream_id, fact.event_id, fact.event.TYPE, fact.event.SCHEMA_VERSION,
                 ev.to_data(fact.event),

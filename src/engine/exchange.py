@@ -232,10 +232,8 @@ CSV_COLUMNS = (
 
 
 def _first_year_total(terms: ev.OfferTerms) -> Any:
-    try:
-        from engine.offers import total_compensation
-    except ImportError:  # offers are computed by another module; the export works without
-        return None
+    from engine.offers import total_compensation
+
     return total_compensation(terms).first_year_total
 
 
@@ -300,10 +298,10 @@ def import_csv(engine: Engine, text: str, name: str, *, day_first: bool = False,
     def build(batch: Batch) -> None:
         skipped.clear()
         plan = _plan(batch, sheet.rows, file_name, skipped)
-        for _at, _order, _step, row, app_id, event in plan:
+        for at, _order, _step, row, app_id, event in plan:
             marker = {"import": {"file": file_name, "line": row.line}}
             try:
-                batch.record(app_id, event, _at, marker)
+                batch.record(app_id, event, at, marker)
             except DomainError as error:
                 raise type(error)(f"{file_name} line {row.line}: {error}") from None
             progress(1)
