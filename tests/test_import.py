@@ -317,6 +317,6 @@ def test_the_csv_export_reads_back_as_the_same_applications(engine: Engine, fres
 
 
 def test_an_unclosed_quote_is_a_bad_line_not_a_swallowed_file(engine: Engine) -> None:
-    with pytest.raises(InvalidValue, match="a.csv line 3: unexpected end of data"):
+    with pytest.raises(InvalidValue, match=r"a\.csv line 3: unexpected end of data"):
         import_csv(engine, 'Company,Role,Date\nA,B,2026-11-01\n"C,D,2026-11-01\nE,F,2026-11-02\n',
                    "a.csv")
