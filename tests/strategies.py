@@ -220,3 +220,39 @@ def cli_argv(draw: st.DrawFn, command: object, path: list[str],
         words.insert(draw(st.integers(len(path), len(words))),
                      draw(st.sampled_from(["--bogus", "extra", "-x", "--", "--at"])))
     return words
+
+
+# --- policies: random sequences of facts and task actions (engine.policies) ------
+
+# What a step may record about an application, and the event type it becomes.
+POLICY_FACTS = {
+    "submit": "ApplicationSubmitted", "schedule": "InterviewScheduled", "held": "InterviewHeld",
+    "thanks": "ThankYouSent", "follow-up": "FollowUpSent", "offer": "OfferReceived",
+    "ask-time": "DecisionTimeRequested", "counter": "CounterOfferMade", "accept": "OfferAccepted",
+    "withdraw": "ApplicationWithdrawn", "decline": "ApplicationDeclined",
+    "feedback-requested": "FeedbackRequested", "feedback-received": "FeedbackReceived",
+    "reflect": "ReflectionRecorded", "notice": "NoticeGiven", "note": "NoteAdded",
+}
+
+# fact 6 : task 2 : tick 2 : void 1. A void makes its streams unfit for the live-fold check.
+POLICY_ACTIONS = ("fact",) * 6 + ("task",) * 2 + ("tick",) * 2 + ("void",)
+
+
+def policy_actions() -> st.SearchStrategy[str]:
+    return st.sampled_from(POLICY_ACTIONS)
+
+
+def policy_fact(state: str) -> st.SearchStrategy[str]:
+    """A fact to record on an application in ``state``: mostly one the lifecycle allows
+    there (so searches get far: offers, counters, acceptances), sometimes any (refused)."""
+    from engine.lifecycle import TABLE
+
+    allowed = sorted(w for w, t in POLICY_FACTS.items() if (state, t) in TABLE)
+    anything = st.sampled_from(sorted(POLICY_FACTS))
+    return st.one_of(st.sampled_from(allowed), st.sampled_from(allowed), anything) if allowed \
+        else anything
+
+
+def policy_gaps() -> st.SearchStrategy[int]:
+    """Hours between steps: often none, sometimes days (tasks fall due)."""
+    return st.one_of(st.just(0), st.integers(1, 8), st.integers(9, 24 * 12))
