@@ -290,7 +290,33 @@ def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Cont
         for other in others if other.id != app.id
         for task in other.open_tasks() if task.cause_event_id == command.event_id
     ]
-    return Decision([fact, *closures])
+    return Decision([fact, *_kept_closed(app, replayed, effective([*facts, fact]), fact, ids),
+                     *closures])
+
+
+def _kept_closed(before: Application, after: Application, kept: list[Fact], void: Fact,
+                 ids: Iterator[str]) -> list[Fact]:
+    """A task the void reopens (the voided fact had closed it) is closed again if a later
+    kept fact would have closed it: voiding an interview must not reopen the follow-up on an
+    application that was declined since."""
+    closed = []
+    for task in after.open_tasks():
+        if before.tasks[task.id].is_open:
+            continue
+        scheduled = next(i for i, f in enumerate(kept) if _schedules(f, task.id))
+        for later in kept[scheduled + 1:]:
+            satisfies = (task.kind in policies.SATISFIED_BY.get(type(later.event), ())
+                         and task.scheduled_at <= later.occurred_at)
+            if satisfies or policies.is_terminal_type(later.event.TYPE):
+                event = ev.TaskClosed(task.id, "satisfied" if satisfies else "moot",
+                                      f"{later.event.TYPE} recorded", void.event_id)
+                closed.append(Fact(before.id, next(ids), void.occurred_at, event))
+                break
+    return closed
+
+
+def _schedules(fact: Fact, task_id: str) -> bool:
+    return isinstance(fact.event, ev.TaskScheduled) and fact.event.task_id == task_id
 
 
 def _change_setting(command: ChangeSetting, context: Context) -> Decision:
