@@ -512,3 +512,16 @@ def test_a_settings_change_alters_later_deadlines_only(engine: Engine) -> None:
     assert [s.data["due_at"] for s in stored] == ["2026-11-16T09:00:00-05:00"]
     assert engine.application("acme").tasks[first.task_id].due_at == first.due_at
     assert Engine(engine.store).application("acme").tasks[first.task_id].due_at == first.due_at
+
+
+def test_voiding_a_fact_does_not_reopen_a_task_a_later_fact_closes(engine: Engine) -> None:
+    """The interview closed the application follow-up; the rejection came later. Voiding the
+    interview must not leave 'follow up on your application' open on a declined application."""
+    apply(engine)
+    held = record(engine, ev.InterviewHeld(), "2026-11-10T09:00")
+    record(engine, ev.ApplicationDeclined(), "2026-11-12T09:00")
+    voided = engine.void(held.facts[0].event_id, "it was another company")
+    app = voided.application
+    assert app.state == "declined"
+    assert task(app, policies.FOLLOW_UP_APPLICATION).outcome == "satisfied"
+    assert sorted(t.kind for t in app.open_tasks()) == [policies.REFLECT, policies.REQUEST_FEEDBACK]
