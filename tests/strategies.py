@@ -2,7 +2,67 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
 from hypothesis import strategies as st
+
+from engine.calendar import WorkCalendar
+
+# --- time: zones, moments, work calendars (engine.calendar) ---------------------
+
+# Zones chosen for what makes dates hard: far from UTC on both sides, half- and
+# quarter-hour offsets, a half-hour DST shift (Lord Howe), DST changes at
+# midnight (Santiago), southern-hemisphere DST, and a zone that skipped a whole
+# day (Apia, 30 December 2011).
+TRICKY_ZONES = (
+    "UTC",
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/St_Johns",
+    "America/Santiago",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Australia/Lord_Howe",
+    "Pacific/Auckland",
+    "Pacific/Chatham",
+    "Pacific/Apia",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+)
+
+# (country, subdivision) pairs with holidays the tests know about.
+HOLIDAY_REGIONS = ((None, None), ("US", None), ("US", "CA"), ("GB", None), ("DE", "BY"))
+
+
+def zones() -> st.SearchStrategy[ZoneInfo]:
+    return st.sampled_from(TRICKY_ZONES).map(ZoneInfo)
+
+
+def aware_moments(min_year: int = 1990, max_year: int = 2100) -> st.SearchStrategy[datetime]:
+    """Any instant, as a wall time in one of the tricky zones (gaps and folds included)."""
+    return st.datetimes(
+        min_value=datetime(min_year, 1, 1), max_value=datetime(max_year, 12, 31), timezones=zones()
+    )
+
+
+def workday_starts() -> st.SearchStrategy[time]:
+    """Morning start times on the quarter hour, when no tricky zone changes its clocks."""
+    return st.builds(time, st.integers(6, 11), st.sampled_from((0, 15, 30, 45)))
+
+
+@st.composite
+def work_calendars(draw: st.DrawFn) -> WorkCalendar:
+    country, subdivision = draw(st.sampled_from(HOLIDAY_REGIONS))
+    return WorkCalendar(
+        tz=draw(zones()),
+        country=country,
+        subdivision=subdivision,
+        workday_start=draw(workday_starts()),
+    )
+
 
 # --- event store: JSON-ready event data (engine.sqlite_store) --------------------
 
