@@ -44,6 +44,11 @@ def map_error(error: Exception) -> tuple[str, int] | None:
         return str(error), error.exit_code
     if isinstance(error, StoreError):
         return str(error), 1
+    from engine.events import UnknownEventType
+
+    if isinstance(error, UnknownEventType):
+        return (f"the log holds an event of a type this afterview does not know ({error}): "
+                "it was written by a newer afterview; upgrade to read it", 1)
     calendar = sys.modules.get("engine.calendar")
     if calendar is not None and isinstance(error, calendar.CalendarError):
         return str(error), 2

@@ -33,29 +33,20 @@ def cli(ctx: click.Context, db_path: str | None, as_json: bool) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-# Command modules, in the order their commands appear in ``--help``. A module that is not
-# there yet (work in progress on another branch) is skipped.
-_COMMAND_MODULES = (
-    "commands_core",
-    "commands_facts",
-    "commands_tasks",
-    "commands_offers",
-    "commands_running",
-    "commands_data",
-    "commands_demo",
-)
-
-
 def _register() -> None:
-    import importlib
+    """Every command module, in the order its commands appear in ``--help``."""
+    from cli import (
+        commands_core,
+        commands_data,
+        commands_demo,
+        commands_facts,
+        commands_offers,
+        commands_running,
+        commands_tasks,
+    )
 
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"cli.{name}":
-                raise
-            continue
+    for module in (commands_core, commands_facts, commands_tasks, commands_offers,
+                   commands_running, commands_data, commands_demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

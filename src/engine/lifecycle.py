@@ -130,19 +130,3 @@ def allowed(state: str, trigger: str) -> bool:
 def sources_of(trigger: str) -> list[str]:
     """The states in which ``trigger`` may happen, in lifecycle order."""
     return [state for state in (NEW, *STATES) if (state, trigger) in TABLE]
-
-
-def mermaid() -> str:
-    """The lifecycle as a Mermaid ``stateDiagram-v2``, generated from the same definition."""
-    lines = ["stateDiagram-v2", f"    [*] --> {APPLIED}: apply"]
-    for transition in TRANSITIONS:
-        dest = transition["dest"]
-        if dest is None or transition["source"] == NEW:
-            continue
-        label = COMMAND_NAMES[transition["trigger"]]
-        for source in transition["source"]:
-            lines.append(f"    {source} --> {dest}: {label}")
-    for state in STATES:
-        if state in TERMINAL_STATES:
-            lines.append(f"    {state} --> [*]")
-    return "\n".join(lines) + "\n"
