@@ -41,9 +41,9 @@ class Daemon:
     """A running ``afterview daemon`` whose output lines are collected with their arrival
     times (wall clock)."""
 
-    def __init__(self, cli: CLI, *args: str) -> None:
+    def __init__(self, cli: CLI, *args: str, before: tuple[str, ...] = ()) -> None:
         self.proc = subprocess.Popen(
-            [*afterview_command(), "daemon", "--poll", str(POLL), "--no-desktop", *args],
+            [*afterview_command(), *before, "daemon", "--poll", str(POLL), "--no-desktop", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli.env(),
         )
         self.out: list[tuple[float, str]] = []
@@ -182,21 +182,23 @@ def test_overdue_tasks_fire_at_start_and_a_failing_hook_does_not_stop_it(
 
 def test_a_task_entered_while_it_runs_fires_within_poll_plus_one_second(
         live: CLI, daemons: list[Daemon]) -> None:
-    live.ok("config", "set", "timezone", ZONE)
-    live.ok("config", "set", "thank_you_hours", "1")
-    live.ok("apply", "Acme", "Dev", "--id", "acme",
-            "--at", (wall_now() - timedelta(hours=2)).isoformat(timespec="seconds"))
+    engine = _engine(live)
+    engine.set_setting("timezone", ZONE)
+    engine.set_setting("thank_you_hours", "1")
+    engine.apply(ev.ApplicationSubmitted("Acme", "Dev"), application_id="acme",
+                 at=wall_now() - timedelta(hours=2))
+    engine.store.close()
     daemon = Daemon(live)
     daemons.append(daemon)
     daemon.wait_ready()
-    # Entered by another process while the daemon runs: a thank-you due 6 s from now.
-    due = (wall_now() + timedelta(seconds=6)).replace(microsecond=0)
+    # Entered with the real CLI while the daemon runs: a thank-you due 5 s from now.
+    due = (wall_now() + timedelta(seconds=5)).replace(microsecond=0)
     live.ok("debrief", "acme", "--at", (due - timedelta(hours=1)).isoformat())
-    [task] = [t["id"] for t in live.json("agenda") if t["kind"] == "thank-you"]
-    daemon.wait_for(lambda: task in daemon.fired())
+    daemon.wait_for(lambda: any(" fired thank-you-" in line for _, line in daemon.out))
+    [task] = daemon.fired()
     latency = daemon.fired_at(task)[0] - due.timestamp()
     # Snoozing a fired task gives it a new due time, at which it fires again.
-    again = (wall_now() + timedelta(seconds=5)).replace(microsecond=0)
+    again = (wall_now() + timedelta(seconds=4)).replace(microsecond=0)
     live.ok("snooze", task, "--until", again.isoformat())
     daemon.wait_for(lambda: len(daemon.fired_at(task)) == 2)
     latency_again = daemon.fired_at(task)[1] - again.timestamp()
@@ -256,3 +258,16 @@ def test_a_signal_stops_it_cleanly(live: CLI, daemons: list[Daemon], sig: int) -
     lines = [line for _, line in daemon.err]
     assert lines[-1] == "afterview daemon stopped"
     assert not any("Traceback" in line for line in lines)
+
+
+def test_with_json_each_firing_is_one_task_object_per_line(live: CLI, daemons: list[Daemon]) -> None:
+    import json
+
+    late, _ = _setup(live, overdue=2, soon=[])
+    daemon = Daemon(live, before=("--json",))
+    daemons.append(daemon)
+    daemon.wait_for(lambda: len(daemon.out) == 2)
+    tasks = [json.loads(line) for _, line in daemon.out]
+    assert sorted(t["id"] for t in tasks) == sorted(late)
+    assert all(t["fired"] and t["kind"] == "follow-up-application" for t in tasks)
+    assert daemon.stop()[0] == 0

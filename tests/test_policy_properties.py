@@ -189,7 +189,7 @@ def _draw_step(data: st.DataObject, search: Search) -> tuple[str, int, str, int,
     return action, 0, "", 0, gap
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), country=st.sampled_from([None, "US", "GB"]), employed=st.booleans())
 def test_any_sequence_of_facts_keeps_tasks_consistent(
         data: st.DataObject, country: str | None, employed: bool) -> None:

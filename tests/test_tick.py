@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from conftest import CLI, NOW
+import pytest
+
+from conftest import CLI, NOW, ZONE
 
 NOTIFY_SEND = """\
 import json, sys
@@ -29,13 +32,27 @@ folder = pathlib.Path(sys.argv[1])
 """
 
 
-def _search(cli: CLI) -> None:
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """acme: follow-up-application due Mon 16 Nov (overdue); gamma: thank-you due today
-    09:00 (overdue); beta: follow-up-application due in December."""
-    cli.ok("apply", "Acme", "Dev", "--id", "acme", "--at", "2026-11-02")
-    cli.ok("apply", "Beta", "Dev", "--id", "beta", "--at", "2026-11-19")
-    cli.ok("apply", "Gamma", "Dev", "--id", "gamma", "--at", "2026-11-16")
-    cli.ok("debrief", "gamma", "--with", "Ann", "--at", "2026-11-19T09:00")
+    09:00 (overdue); beta: follow-up-application due in December. Built once, copied."""
+    runner = CLI(tmp_path_factory.mktemp("prepared") / "afterview.db")
+    runner.ok("config", "set", "timezone", ZONE)
+    runner.ok("apply", "Acme", "Dev", "--id", "acme", "--at", "2026-11-02")
+    runner.ok("apply", "Beta", "Dev", "--id", "beta", "--at", "2026-11-19")
+    runner.ok("apply", "Gamma", "Dev", "--id", "gamma", "--at", "2026-11-16")
+    runner.ok("debrief", "gamma", "--with", "Ann", "--at", "2026-11-19T09:00")
+    return runner.db
+
+
+@pytest.fixture
+def searched(prepared: Path, tmp_path: Path) -> CLI:
+    """The real CLI on a copy of the prepared search (the file is whole: no process has it
+    open, so there is no -wal beside it)."""
+    db = tmp_path / "search" / "afterview.db"
+    db.parent.mkdir(mode=0o700)
+    shutil.copy(prepared, db)
+    return CLI(db)
 
 
 def _task_id(cli: CLI, application: str, kind: str) -> str:
@@ -55,8 +72,8 @@ def _python_command(script: Path, *args: str) -> str:
     return shlex.join([sys.executable, str(script), *args])
 
 
-def test_tick_fires_each_overdue_task_once(cli: CLI) -> None:
-    _search(cli)
+def test_tick_fires_each_overdue_task_once(searched: CLI) -> None:
+    cli = searched
     out = cli.ok("tick", "--no-desktop").splitlines()
     follow_up = _task_id(cli, "acme", "follow-up-application")
     thank_you = _task_id(cli, "gamma", "thank-you")
@@ -74,8 +91,8 @@ def test_tick_fires_each_overdue_task_once(cli: CLI) -> None:
                      ("beta", "follow-up-application"): False}
 
 
-def test_tick_json_lists_the_fired_tasks(cli: CLI) -> None:
-    _search(cli)
+def test_tick_json_lists_the_fired_tasks(searched: CLI) -> None:
+    cli = searched
     report = cli.json("tick", "--no-desktop")
     assert list(report) == ["fired"]
     by_app = {t["application"]: t for t in report["fired"]}
@@ -87,8 +104,8 @@ def test_tick_json_lists_the_fired_tasks(cli: CLI) -> None:
     assert cli.json("tick", "--no-desktop") == {"fired": []}
 
 
-def test_a_closed_or_not_yet_due_task_does_not_fire(cli: CLI) -> None:
-    _search(cli)
+def test_a_closed_or_not_yet_due_task_does_not_fire(searched: CLI) -> None:
+    cli = searched
     cli.ok("done", _task_id(cli, "gamma", "thank-you"))
     report = cli.json("tick", "--no-desktop")
     assert [t["application"] for t in report["fired"]] == ["acme"]
@@ -113,8 +130,8 @@ def test_a_snoozed_task_fires_again_at_its_new_time(cli: CLI) -> None:
     assert _fired_count(cli) == 2
 
 
-def test_the_hook_gets_each_fired_task_as_json_on_stdin(cli: CLI, tmp_path: Path) -> None:
-    _search(cli)
+def test_the_hook_gets_each_fired_task_as_json_on_stdin(searched: CLI, tmp_path: Path) -> None:
+    cli = searched
     script = tmp_path / "hook.py"
     script.write_text(HOOK)
     folder = tmp_path / "received"
@@ -128,8 +145,8 @@ def test_the_hook_gets_each_fired_task_as_json_on_stdin(cli: CLI, tmp_path: Path
     assert not list(Path.cwd().glob("pwned")) and not list(tmp_path.glob("pwned"))
 
 
-def test_a_failing_or_missing_hook_does_not_fail_tick(cli: CLI) -> None:
-    _search(cli)
+def test_a_failing_or_missing_hook_does_not_fail_tick(searched: CLI) -> None:
+    cli = searched
     failing = shlex.join([sys.executable, "-c", "import sys; print('boom', file=sys.stderr); "
                                                 "sys.exit(3)"])
     done = cli.run("tick", "--no-desktop", "--hook", failing)
@@ -147,8 +164,8 @@ def test_a_failing_or_missing_hook_does_not_fail_tick(cli: CLI) -> None:
     assert _fired_count(cli) == 3  # the firings were committed before the hook ran
 
 
-def test_an_unusable_hook_is_refused_before_anything_fires(cli: CLI) -> None:
-    _search(cli)
+def test_an_unusable_hook_is_refused_before_anything_fires(searched: CLI) -> None:
+    cli = searched
     line = cli.refused("tick", "--hook", "'unbalanced", code=2)
     assert "--hook" in line
     cli.refused("tick", "--hook", "   ", code=2)
