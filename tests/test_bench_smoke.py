@@ -39,10 +39,13 @@ def test_json_reports_every_figure_its_bound_and_ratio(tmp_path: Path) -> None:
         for key in ("events_per_s", "bound_events_per_s", "ratio"):
             assert positive(figure[key]), (name, key, figure[key])
         assert figure["bound"]
+    for name in ("rebuild", "verify"):  # reads are also given in CPU time
+        for key in ("cpu_events_per_s", "cpu_bound_events_per_s", "cpu_ratio"):
+            assert positive(result["figures"][name][key]), (name, key)
     assert result["figures"]["append_one"]["events"] == 20
     assert result["figures"]["rebuild"]["events"] == result["events"]
     cli = result["status_vs_version"]
-    for key in ("status_ms", "version_ms", "ratio"):
+    for key in ("status_ms", "version_ms", "ratio", "status_cpu_ms", "version_cpu_ms", "cpu_ratio"):
         assert positive(cli[key]), (key, cli[key])
     assert list(tmp_path.iterdir()) == []  # its databases were temporary
 
