@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import random
 import re
+import time
 import unicodedata
 import uuid
 from collections import defaultdict
@@ -231,12 +233,15 @@ class Engine:
                                                             dict[str, int | None]]]) -> commands.Decision:
         """Decide and append; on a concurrent write, reload and decide again."""
         command_id = str(uuid.uuid4())
-        for _ in range(_RETRIES):
+        for retry in range(_RETRIES):
             context = self.context(command_id)
             decision, versions = attempt(context)
             try:
                 self._append(decision, versions, context.now)
             except ConcurrencyError:
+                # Back off a random, growing while: writers that collided in step would
+                # otherwise collide again on every retry.
+                time.sleep(random.uniform(0, 0.01 * 2**retry))
                 continue
             self._settings = None
             return decision
