@@ -276,8 +276,14 @@ class _Story:
         self.steps: list[Step] = []
 
     def _after(self, low_days: float, high_days: float) -> datetime:
-        self.at += timedelta(days=self.rng.uniform(low_days, high_days))
-        return self.at
+        """Move on by a random time, to a waking hour (only ever later: steps stay in order)."""
+        at = self.at + timedelta(days=self.rng.uniform(low_days, high_days))
+        if at.hour >= 22:
+            at = (at + timedelta(days=1)).replace(hour=8)
+        elif at.hour < 8:
+            at = at.replace(hour=8)
+        self.at = at
+        return at
 
     def _record(self, event: Any, at: datetime | None = None) -> None:
         self.steps.append((at or self.at, "record", event))
