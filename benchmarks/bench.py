@@ -62,19 +62,22 @@ class Timing(NamedTuple):
     cpu: float
 
 
-def best_time(run: Callable[[], Any], repeat: int) -> tuple[Timing, Any]:
-    """The fastest of ``repeat`` runs (wall and CPU each) and the last run's result; the heap
-    is collected before each so one run's garbage is not charged to the next."""
-    wall = cpu = float("inf")
-    result = None
+def best_times(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, tuple[Timing, Any]]:
+    """For each run, the fastest of ``repeat`` (wall and CPU each) and its last result. The
+    runs take turns, round after round, so that a figure and its bound get the same share of
+    a machine whose speed drifts; the heap is collected before each run so that one run's
+    garbage is not charged to the next."""
+    best = {name: Timing(float("inf"), float("inf")) for name in runs}
+    results: dict[str, Any] = dict.fromkeys(runs)
     for _ in range(repeat):
-        result = None  # drop the previous run's result before timing the next
-        gc.collect()
-        started, used = time.perf_counter(), time.process_time()
-        result = run()
-        wall = min(wall, time.perf_counter() - started)
-        cpu = min(cpu, time.process_time() - used)
-    return Timing(wall, cpu), result
+        for name, run in runs.items():
+            results[name] = None  # drop the previous result before timing the next run
+            gc.collect()
+            started, used = time.perf_counter(), time.process_time()
+            results[name] = run()
+            wall, cpu = time.perf_counter() - started, time.process_time() - used
+            best[name] = Timing(min(best[name].wall, wall), min(best[name].cpu, cpu))
+    return {name: (best[name], results[name]) for name in runs}
 
 
 # ---------------------------------------------------------------------------
@@ -275,6 +278,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     decided = time.perf_counter() - started
     batches = list(synthetic.batched(search.capture.appends, args.batch_size))
     built = sum(len(b.events) for b in batches)
+    search.forget_history()
     batch_seconds = append_batches(store, batches)
     events = store.head()[0]
     del batches
@@ -284,11 +288,12 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     raw_batch_seconds = raw_batch_insert(raw, rows, args.batch_size)
     del rows
 
-    select, _ = best_time(lambda: select_bound(db), args.repeat)
-    rebuild, apps = best_time(Engine(store).applications, args.repeat)
+    timed = best_times({"select": lambda: select_bound(db), "rebuild": Engine(store).applications,
+                        "verify": lambda: verify_log(store)}, args.repeat)
+    (select, _), (rebuild, apps), (verify, report) = timed.values()
+    del timed
     if len(apps) != args.applications:
         refuse(f"rebuilt {len(apps)} applications, wrote {args.applications}", 1)
-    verify, report = best_time(lambda: verify_log(store), args.repeat)
     if not report["ok"]:
         refuse(f"the benchmark log does not verify: {report['problems'][:3]}", 1)
     middle = sorted(a.id for a in apps)[len(apps) // 2]
@@ -374,8 +379,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="one-event appends to time (default 2000)")
     parser.add_argument("--batch-size", type=int, default=1000, metavar="N",
                         help="events per batch append (default 1000)")
-    parser.add_argument("--repeat", type=int, default=3, metavar="N",
-                        help="runs of each read figure; the fastest counts (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, metavar="N",
+                        help="rounds of the read figures; the fastest of each counts (default 5)")
     parser.add_argument("--runs", type=int, default=10, metavar="N",
                         help="runs of each command for the status/--version medians (default 10)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")

@@ -237,6 +237,12 @@ class JobSearch:
                 when = at + timedelta(hours=self.rng.uniform(20, 120))
                 self._push(when, other.id, "record", ev.ApplicationWithdrawn("Accepted another offer."))
 
+    def forget_history(self) -> None:
+        """Drop the captured rows and the facts kept for voids (the application states stay,
+        for ``notes``), so that what is measured next runs in a process of ordinary size."""
+        self.capture.appends.clear()
+        self.facts.clear()
+
     def notes(self, count: int, at: datetime) -> list[Batch]:
         """``count`` one-note appends (as ``afterview note`` makes them), spread round-robin
         over the applications, each expecting the version it read."""
