@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import sqlite_store
+from engine import sqlite_file, sqlite_store
 from engine.sqlite_store import SQLiteStore
 from engine.store import (
     GENESIS_HASH,
@@ -593,7 +593,7 @@ def test_a_new_database_in_a_folder_it_cannot_write_is_refused(
 def test_a_busy_database_says_so_instead_of_failing_obscurely(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(sqlite_file, "BUSY_TIMEOUT_SECONDS", 0.05)
     writer = sqlite3.connect(db_path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from crash_worker import InProcessCLI, assert_one_error_line
-from engine.sqlite_store import event_hash
+from engine.chain import event_hash
 
 ZONE = "America/New_York"
 COLUMNS = ("position", "stream_id", "version", "event_id", "type", "schema_version", "data",

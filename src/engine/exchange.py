@@ -119,7 +119,7 @@ _ENVELOPE = ("position", "stream_id", "version", "event_id", "type", "schema_ver
 
 def _check_chain(events: list[dict[str, Any]], head: Any, name: str) -> None:
     # The hash format belongs to the log, not to SQLite: every backend must chain the same.
-    from engine.sqlite_store import canonical_json, event_hash
+    from engine.chain import canonical_json, event_hash
 
     prev = GENESIS_HASH
     for index, event in enumerate(events, start=1):
