@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import hashlib
 import json
 import os
 import platform
@@ -33,19 +32,16 @@ except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 # Imported after the path is settled (a source tree without an install still runs).
+import bounds
 import synthetic
 
 from engine.api import Engine
 from engine.clock import fixed_clock
 from engine.projections import verify_log
-from engine.sqlite_store import SQLiteStore, canonical_json
+from engine.sqlite_store import SQLiteStore
 
 TARGETS = {"rebuild_events_per_s": 150_000, "rebuild_ratio": 0.60, "append_one_ratio": 0.50,
            "status_over_version": 2.0}
-_INTERLEAVE = 50  # one-event appends alternate with raw inserts in runs of this many
-_SELECT_ALL = ("SELECT position, stream_id, version, event_id, type, schema_version, data, "
-               "metadata, occurred_at, recorded_at, prev_hash, hash FROM events ORDER BY position")
-_INSERT_RAW = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _SELECT_BOUND = "SELECT every row + json.loads(data), same file"
 
 
@@ -116,86 +112,6 @@ def make_db(path: Path, applications: int, seed: int, batch_size: int) -> dict[s
     finally:
         store.close()
     return {"path": str(path), "applications": applications, "events": events}
-
-
-# ---------------------------------------------------------------------------
-# The raw SQLite bounds
-
-
-def raw_connection(path: Path) -> sqlite3.Connection:
-    """A plain connection with the PRAGMAs afterview uses (WAL, synchronous=FULL)."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    return conn
-
-
-def raw_twin(source: Path, twin: Path) -> sqlite3.Connection:
-    """An equivalent events table (the same DDL, indexes and triggers) in its own file."""
-    conn = raw_connection(twin)
-    with sqlite3.connect(source) as original:
-        ddl = [sql for (sql,) in original.execute(
-            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type = 'table' DESC")]
-    for sql in ddl:
-        conn.execute(sql)
-    return conn
-
-
-def raw_batch_insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], size: int) -> float:
-    """Plain INSERT of ready rows, one transaction per ``size`` rows; seconds taken."""
-    started = time.perf_counter()
-    for start in range(0, len(rows), size):
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(_INSERT_RAW, rows[start:start + size])
-        conn.execute("COMMIT")
-    return time.perf_counter() - started
-
-
-def select_bound(path: Path) -> int:
-    """SELECT every row and json.loads its data, the least any replay must do; rows read."""
-    conn = raw_connection(path)
-    try:
-        loads, count = json.loads, 0
-        for row in conn.execute(_SELECT_ALL):
-            loads(row[6])
-            count += 1
-        return count
-    finally:
-        conn.close()
-
-
-def raw_rows_for(batches: Sequence[synthetic.Batch], first_position: int) -> list[tuple[Any, ...]]:
-    """The rows a plain INSERT writes for these one-event appends (the stored columns,
-    JSON already encoded, a hash-sized text in the hash columns)."""
-    rows = []
-    for offset, batch in enumerate(batches):
-        (event,) = batch.events
-        version = (batch.expected_versions[event.stream_id] or 0) + 1
-        digest = hashlib.sha256(event.event_id.encode()).hexdigest()
-        rows.append((first_position + offset, event.stream_id, version, event.event_id, event.type,
-                     event.schema_version, canonical_json(event.data),
-                     canonical_json(event.metadata), event.occurred_at, batch.recorded_at,
-                     digest, digest))
-    return rows
-
-
-def one_event_appends(store: SQLiteStore, singles: Sequence[synthetic.Batch],
-                      raw: sqlite3.Connection, raw_rows: list[tuple[Any, ...]]) -> tuple[float, float]:
-    """Seconds for the one-event appends and for the raw commit-per-row inserts, run in
-    alternating runs so both see the same disk and the same machine load."""
-    engine_seconds = raw_seconds = 0.0
-    for start in range(0, len(singles), _INTERLEAVE):
-        started = time.perf_counter()
-        for row in raw_rows[start:start + _INTERLEAVE]:
-            raw.execute(_INSERT_RAW, row)  # autocommit: one transaction, one commit per row
-        raw_seconds += time.perf_counter() - started
-        started = time.perf_counter()
-        for one in singles[start:start + _INTERLEAVE]:
-            store.append(one.events, expected_versions=one.expected_versions,
-                         recorded_at=one.recorded_at)
-        engine_seconds += time.perf_counter() - started
-    return engine_seconds, raw_seconds
 
 
 # ---------------------------------------------------------------------------
@@ -283,12 +199,13 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     events = store.head()[0]
     del batches
 
-    rows = [tuple(r) for r in sqlite3.connect(db).execute(_SELECT_ALL)]
-    raw = raw_twin(db, folder / "raw.db")
-    raw_batch_seconds = raw_batch_insert(raw, rows, args.batch_size)
+    rows = bounds.all_rows(db)
+    raw = bounds.raw_twin(db, folder / "raw.db")
+    raw_batch_seconds = bounds.raw_batch_insert(raw, rows, args.batch_size)
     del rows
 
-    timed = best_times({"select": lambda: select_bound(db), "rebuild": Engine(store).applications,
+    timed = best_times({"select": lambda: bounds.select_bound(db),
+                        "rebuild": Engine(store).applications,
                         "verify": lambda: verify_log(store)}, args.repeat)
     (select, _), (rebuild, apps), (verify, report) = timed.values()
     del timed
@@ -301,8 +218,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     cli = cli_times(db, middle, args.runs)
 
     singles = search.notes(args.single, synthetic.START + timedelta(days=synthetic.END_DAYS + 1))
-    raw_rows = raw_rows_for(singles, events + 1)
-    one_seconds, raw_one_seconds = one_event_appends(store, singles, raw, raw_rows)
+    raw_rows = bounds.raw_rows_for(singles, events + 1)
+    one_seconds, raw_one_seconds = bounds.one_event_appends(store, singles, raw, raw_rows)
     store.close()
     raw.close()
     return {
