@@ -99,7 +99,10 @@ def show(app: str) -> None:
     s = session()
     application = s.engine.application(app)
     now = s.engine.now()
-    settings, others = s.engine.settings, s.engine.applications()  # others: the plan's withdrawals
+    # Only an accepted application's plan looks at the others (its withdrawals elsewhere):
+    # one application is otherwise shown without replaying the whole log.
+    others = s.engine.applications() if application.state == "accepted" else []
+    settings = s.engine.settings
     if s.as_json:
         emit_json(render.application_json(application, now, detail=True, settings=settings,
                                           others=others))

@@ -19,7 +19,8 @@ def agenda(show_all: bool, until: str | None) -> None:
     s = session()
     now = s.engine.now()
     limit = when(until, "--until", whole_day=True)
-    tasks = [t for t in tasks_of(s.engine.applications(), include_closed=show_all)
+    applications = s.engine.applications()  # the log is replayed once per command
+    tasks = [t for t in tasks_of(applications, include_closed=show_all)
              if limit is None or t.due_at <= limit]
     tasks.sort(key=lambda t: (not (t.is_open and t.due_at <= now), t.due_at))
     if s.as_json:
@@ -32,7 +33,7 @@ def agenda(show_all: bool, until: str | None) -> None:
         click.echo(render.agenda(tasks, now))
         from cli.views import negotiation_hints  # offers below target_salary
 
-        for hint in negotiation_hints(s.engine.applications(), s.engine.settings):
+        for hint in negotiation_hints(applications, s.engine.settings):
             click.echo(hint)
 
 
