@@ -66,3 +66,22 @@ def test_recording_a_fact_loads_only_the_lifecycle_machine(small: CLI) -> None:
     loaded = top_level_modules(small, "note", "acme", "a note")
     assert loaded & set(HEAVY) == {"transitions"}  # commands are validated by the machine
     assert small.event_count() == 4  # the setting, the submission, its task, the note
+
+
+def _engine_modules(cli: CLI, *args: str) -> set[str]:
+    probe = _PROBE.replace('name.split(".")[0]', "name")  # full module names
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                          text=True, env=cli.env(), timeout=60)
+    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return {name for name in loaded if name.startswith("engine")}
+
+
+@pytest.mark.parametrize("args", [("status", "acme"), ("list",), ("show", "acme")], ids=" ".join)
+def test_reading_does_not_load_the_decision_code(small: CLI, args: tuple[str, ...]) -> None:
+    loaded = _engine_modules(small, *args)
+    assert "engine.api" in loaded  # the command did reach the engine
+    assert loaded.isdisjoint({"engine.decide", "engine.policies"})
+
+
+def test_recording_loads_the_decision_code(small: CLI) -> None:
+    assert "engine.decide" in _engine_modules(small, "note", "acme", "another note")

@@ -102,13 +102,13 @@ def test_reading_one_application_does_not_replay_the_whole_log(stepping: Engine,
                                                                clock: SteppingClock) -> None:
     app_id = back_dated_search(stepping, clock)
     calls: list[int] = []
-    read_all = stepping.store.read_all
+    read_all = stepping.store.read_for_replay
 
     def counting(from_position: int = 0) -> Iterator[Any]:
         calls.append(from_position)
         return read_all(from_position)
 
-    stepping.store.read_all = counting  # type: ignore[method-assign]
+    stepping.store.read_for_replay = counting  # type: ignore[method-assign]
     stepping.application(app_id[:4])
     stepping.facts(app_id)
     history_rows(stepping.stored_events(app_id))

@@ -196,6 +196,28 @@ def test_reading_the_log_crosses_chunk_boundaries_in_order(store: EventStore) ->
     assert len(list(store.read_all(from_position=count - 3))) == 3
 
 
+def test_the_replay_read_gives_what_read_all_gives_without_metadata_or_hashes(
+    store: EventStore,
+) -> None:
+    count = 2 * sqlite_store._READ_CHUNK + 1  # across chunk boundaries, as read_all
+    append(store, *(note(f"app-{i % 7}", text=str(i), schema_version=1 + i % 2,
+                         occurred_at=f"2024-05-01T14:{i % 60:02d}:00+02:00")
+                    for i in range(count)))
+    append(store, note("app-1", type="OfferReceived", data={"base": {"amount": "1.5"}}))
+
+    rows = list(store.read_for_replay())
+
+    assert rows == [
+        (e.stream_id, e.version, e.event_id, e.type, e.schema_version, e.data,
+         e.occurred_at, e.recorded_at)
+        for e in store.read_all()
+    ]
+    assert len(rows) == count + 1
+    assert rows[-1][5] == {"base": {"amount": "1.5"}}  # data decoded
+    assert list(store.read_for_replay(from_position=count - 2)) == rows[-3:]
+    assert list(store.read_for_replay(from_position=count + 1)) == []
+
+
 def test_prefix_lookups_are_literal_and_case_sensitive(store: EventStore) -> None:
     names = ["app-1", "app-2", "App-3", "apple", "app_x", "appyx", "app%", "b"]
     events = [note(name, event_id=f"{name}-event") for name in names]

@@ -14,12 +14,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
 
-from engine import decide as commands
 from engine import events as ev
 from engine.clock import Clock, system_clock
 from engine.domain import (
@@ -32,8 +31,13 @@ from engine.domain import (
     rebuild,
     view,
 )
-from engine.settings import Settings
 from engine.store import ConcurrencyError, EventStore, NewEvent, StoredEvent
+
+if TYPE_CHECKING:
+    # Deciding (commands, policies, settings parsing) is imported only by the methods that
+    # decide: reading commands (status, list, show) start faster without it.
+    from engine import decide as commands
+    from engine.settings import Settings
 
 _RETRIES = 8
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -97,6 +101,8 @@ class Engine:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from engine.settings import Settings
+
             values: dict[str, str | None] = {}
             for stored in self.store.read_stream(PROFILE_STREAM):
                 if stored.type == "SettingChanged":
@@ -123,6 +129,8 @@ class Engine:
                             settings.workday_start_time)
 
     def context(self, command_id: str | None = None) -> commands.Context:
+        from engine import decide as commands
+
         return commands.Context(self.now(), self.calendar(), self.settings,
                                 command_id or str(uuid.uuid4()))
 
@@ -137,10 +145,16 @@ class Engine:
 
     def all_facts(self) -> dict[str, list[Fact]]:
         by_stream: dict[str, list[Fact]] = defaultdict(list)
+        from_data, parse = ev.from_data, datetime.fromisoformat
         with _replaying_everything():
-            for stored in self.store.read_all():
-                if stored.stream_id != PROFILE_STREAM:
-                    by_stream[stored.stream_id].append(to_fact(stored))
+            # The facts are built here from the store's narrow replay rows (the same fields
+            # to_fact reads): this loop runs once per event in the log.
+            for (stream_id, version, event_id, type_name, schema, data, occurred_at,
+                 recorded_at) in self.store.read_for_replay():
+                if stream_id != PROFILE_STREAM:
+                    by_stream[stream_id].append(Fact(
+                        stream_id, event_id, parse(occurred_at),
+                        from_data(type_name, schema, data), parse(recorded_at), version))
         return by_stream
 
     def applications(
@@ -276,6 +290,8 @@ class Engine:
         return self._record(self.resolve(ref), event, at)
 
     def _record(self, application_id: str, event: Any, at: datetime | None) -> Result:
+        from engine import decide as commands
+
         def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
             app = rebuild(application_id, self.facts(application_id))
             others: list[Application] = []
@@ -292,6 +308,8 @@ class Engine:
         return Result(app, decision.facts, decision.warnings)
 
     def void(self, event_ref: str, reason: str, *, at: datetime | None = None) -> Result:
+        from engine import decide as commands
+
         stored = self.resolve_event(event_ref)
         if stored.stream_id == PROFILE_STREAM:
             raise DomainError("settings are not voided: set the value again with 'config set'")
@@ -312,6 +330,8 @@ class Engine:
 
     def _task_command(self, task_ref: str,
                       build: Callable[[Application, Task, commands.Context], Any]) -> Result:
+        from engine import decide as commands
+
         app, task = self.resolve_task(task_ref)
 
         def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
@@ -323,12 +343,16 @@ class Engine:
         return Result(self.application(app.id), decision.facts, decision.warnings)
 
     def close_task(self, task_ref: str, outcome: str, note: str | None = None) -> Result:
+        from engine import decide as commands
+
         return self._task_command(
             task_ref,
             lambda app, task, ctx: commands.CloseTask(app.id, task.id, outcome, note, ctx.now),
         )
 
     def snooze_task(self, task_ref: str, until: datetime) -> Result:
+        from engine import decide as commands
+
         return self._task_command(
             task_ref, lambda app, task, ctx: commands.SnoozeTask(app.id, task.id, until, ctx.now)
         )
@@ -336,6 +360,7 @@ class Engine:
     def fire(self, application_id: str, task_id: str) -> Task | None:
         """Record that a due task fired; None when it is not due, closed or already fired
         (by this process or another: the firing's id is unique in the log)."""
+        from engine import decide as commands
         from engine.store import DuplicateEventError
 
         context = self.context()
@@ -368,6 +393,8 @@ class Engine:
         return fired
 
     def set_setting(self, key: str, value: str) -> Settings:
+        from engine import decide as commands
+
         def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
             decision = commands.decide(commands.ChangeSetting(key, value), None, context)
             return decision, {}
