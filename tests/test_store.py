@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import sqlite_file, sqlite_store
+from engine import chain, sqlite_file, sqlite_store
 from engine.sqlite_store import SQLiteStore
 from engine.store import (
     GENESIS_HASH,
@@ -671,3 +672,17 @@ def test_a_second_store_in_the_same_process_leaves_the_first_one_sound(db_path: 
         first.close()
     report = check(db_path)
     assert (report.ok, report.events) == (True, 9), report.problems
+
+
+@pytest.mark.parametrize("text", [
+    '{"text":"a note","n":[1,2.5,null,true]}', ' {"a":1}', '{"a":1} ', "\ufeff{}", '{"a":',
+    "", '{"a":1}x', '"just a string"', "NaN", '{"a":"\\ud800"}', '{"é":"ü"}',
+], ids=repr)
+def test_the_fast_json_decoder_gives_what_json_loads_gives(text: str) -> None:
+    def outcome(decode: Any) -> str:
+        try:
+            return repr(("value", decode(text)))
+        except ValueError as error:
+            return repr((type(error).__name__, str(error)))
+
+    assert outcome(chain.decode_json) == outcome(json.loads)

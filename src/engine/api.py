@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import random
 import re
 import time
 import unicodedata
@@ -146,15 +145,25 @@ class Engine:
     def all_facts(self) -> dict[str, list[Fact]]:
         by_stream: dict[str, list[Fact]] = defaultdict(list)
         from_data, parse = ev.from_data, datetime.fromisoformat
+        # The events of one command are stored together with one recorded time and mostly
+        # one occurred time: a time equal to the previous row's is not parsed again (the
+        # datetime is immutable, so sharing it is safe).
+        occurred_text = recorded_text = ""
+        occurred = recorded = datetime.min
         with _replaying_everything():
             # The facts are built here from the store's narrow replay rows (the same fields
             # to_fact reads): this loop runs once per event in the log.
             for (stream_id, version, event_id, type_name, schema, data, occurred_at,
                  recorded_at) in self.store.read_for_replay():
-                if stream_id != PROFILE_STREAM:
-                    by_stream[stream_id].append(Fact(
-                        stream_id, event_id, parse(occurred_at),
-                        from_data(type_name, schema, data), parse(recorded_at), version))
+                if stream_id == PROFILE_STREAM:
+                    continue
+                if occurred_at != occurred_text:
+                    occurred_text, occurred = occurred_at, parse(occurred_at)
+                if recorded_at != recorded_text:
+                    recorded_text, recorded = recorded_at, parse(recorded_at)
+                by_stream[stream_id].append(Fact(
+                    stream_id, event_id, occurred, from_data(type_name, schema, data), recorded,
+                    version))
         return by_stream
 
     def applications(
@@ -253,6 +262,8 @@ class Engine:
             try:
                 self._append(decision, versions, context.now)
             except ConcurrencyError:
+                import random
+
                 # Back off a random, growing while: writers that collided in step would
                 # otherwise collide again on every retry.
                 time.sleep(random.uniform(0, 0.01 * 2**retry))

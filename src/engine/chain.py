@@ -5,7 +5,6 @@ is checked with them too.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +18,21 @@ encode_json = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
 _encode_row = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-decode_json = json.loads
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
+
+
+def decode_json(text: str) -> Any:
+    """``json.loads(text)``, faster for the text the store writes (no surrounding space).
+
+    The decoder's scanner is called directly, which skips json.loads's checks and its two
+    whitespace matches: about half the cost of decoding a row, and replay decodes every row.
+    Any text the scanner does not take whole (space around it, a byte-order mark, an error)
+    goes to json.loads, so the result or the error is the same as before."""
+    try:
+        value, end = _scan_json(text, 0)
+    except Exception:  # json.loads below raises its own, exact error
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
 
 
 def canonical_json(value: Any) -> str:
@@ -30,6 +43,10 @@ def canonical_json(value: Any) -> str:
 def event_hash(prev_hash: str, row: Sequence[Any]) -> str:
     """The chain hash of a row: position, stream_id, version, event_id, type,
     schema_version, data text, metadata text, occurred_at, recorded_at."""
+    # Imported here: loading OpenSSL's hashes is a few ms that reading commands (status,
+    # list, show) never need; once loaded, this import is a dictionary look-up.
+    import hashlib
+
     return hashlib.sha256((prev_hash + _encode_row(list(row))).encode("utf-8")).hexdigest()
 
 
