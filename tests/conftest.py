@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,3 +117,31 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 def new_york(text: str) -> datetime:
     """A wall time in New York (tests read better with local times)."""
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(ZONE))
+
+
+class SteppingClock:
+    """A clock the test moves: each command is recorded at a different wall time."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock(new_york("2026-11-20T10:00"))
+
+
+@pytest.fixture
+def stepping(tmp_path: Path, clock: SteppingClock) -> Iterator[Engine]:
+    """An engine whose clock the test moves, so every command is recorded at its own time."""
+    with SQLiteStore(tmp_path / "stepping.db") as store:
+        engine = Engine(store, clock=clock)
+        engine.set_setting("timezone", ZONE)
+        yield engine

@@ -29,13 +29,12 @@ from hypothesis.stateful import (
     rule,
 )
 
-from conftest import ZONE, new_york
+from conftest import ZONE, SteppingClock, new_york
 from engine import events as ev
 from engine.api import Engine, Result
 from engine.domain import DomainError, Fact, rebuild
 from engine.sqlite_store import SQLiteStore
 from test_lifecycle import CLI_MD_MOVES, SEVEN_STATES
-from test_replay import SteppingClock
 
 # The model: command -> (states it is allowed in, state after it or None for "unchanged").
 MOVES: dict[str, tuple[frozenset[str], str | None]] = {

@@ -4,45 +4,18 @@ an occurred time and as known at a recorded time, with an audit history of both 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import CLI, ZONE, new_york
+from conftest import CLI, SteppingClock, new_york
 from engine import events as ev
 from engine.api import Engine
 from engine.domain import Application, rebuild
 from engine.projections import history_rows
 from engine.sqlite_store import SQLiteStore
-
-
-class SteppingClock:
-    """A clock the test moves: each command is recorded at a different wall time."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock() -> SteppingClock:
-    return SteppingClock(new_york("2026-11-20T10:00"))
-
-
-@pytest.fixture
-def stepping(tmp_path: Path, clock: SteppingClock) -> Iterator[Engine]:
-    with SQLiteStore(tmp_path / "replay.db") as store:
-        engine = Engine(store, clock=clock)
-        engine.set_setting("timezone", ZONE)
-        yield engine
 
 
 def back_dated_search(engine: Engine, clock: SteppingClock) -> str:
@@ -86,12 +59,12 @@ def test_one_and_all_rebuild_to_the_same_applications(stepping: Engine,
     assert [i.round for i in acme.interviews] == [1] and acme.interviews[0].held_at
 
 
-def test_replay_is_deterministic(stepping: Engine, clock: SteppingClock, tmp_path: Path) -> None:
+def test_replay_is_deterministic(stepping: Engine, clock: SteppingClock) -> None:
     app_id = back_dated_search(stepping, clock)
     facts = stepping.facts(app_id)
     assert rebuild(app_id, facts) == rebuild(app_id, facts)
     # Another process (a fresh connection, another clock) replays to the same result.
-    with SQLiteStore(tmp_path / "replay.db") as again:
+    with SQLiteStore(stepping.store.path) as again:  # type: ignore[attr-defined]  # SQLite-only test
         fresh = Engine(again, clock=lambda: new_york("2030-01-01T00:00"))
         assert [comparable(a) for a in fresh.applications()] == [
             comparable(a) for a in stepping.applications()]

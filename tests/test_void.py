@@ -3,33 +3,15 @@ scheduled and reopens the ones it closed; the log keeps both and says which is w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-from conftest import CLI, ZONE, new_york
+from conftest import CLI, SteppingClock, new_york
 from engine import events as ev
 from engine.api import Engine
 from engine.domain import Application, DomainError, InvalidValue
 from engine.projections import history_rows, verify_log
-from engine.sqlite_store import SQLiteStore
-from test_replay import SteppingClock
-
-
-@pytest.fixture
-def clock() -> SteppingClock:
-    return SteppingClock(new_york("2026-11-20T10:00"))
-
-
-@pytest.fixture
-def eng(tmp_path: Path, clock: SteppingClock) -> Iterator[Engine]:
-    """An engine whose clock the test moves, so every command is recorded at its own time."""
-    with SQLiteStore(tmp_path / "void.db") as store:
-        engine = Engine(store, clock=clock)
-        engine.set_setting("timezone", ZONE)
-        yield engine
 
 
 def record(engine: Engine, clock: SteppingClock, app_id: str, event: object) -> str:
@@ -50,31 +32,31 @@ OFFER = ev.OfferReceived(ev.OfferTerms("USD", 120000))
 
 
 def test_voiding_an_interview_recomputes_state_and_reopens_what_it_closed(
-        eng: Engine, clock: SteppingClock) -> None:
-    app_id = applied(eng)
-    interview = record(eng, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
-    assert eng.application(app_id).state == "interviewing"
-    assert tasks(eng.application(app_id)) == {"follow-up-application": "closed"}
+        stepping: Engine, clock: SteppingClock) -> None:
+    app_id = applied(stepping)
+    interview = record(stepping, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
+    assert stepping.application(app_id).state == "interviewing"
+    assert tasks(stepping.application(app_id)) == {"follow-up-application": "closed"}
 
     clock.advance(minutes=1)
-    after = eng.void(interview[:8], "entered on the wrong application").application
+    after = stepping.void(interview[:8], "entered on the wrong application").application
     assert after.state == "applied"
     assert tasks(after) == {"follow-up-application": "open"}
     assert after.interviews == []
 
 
-def test_voiding_an_offer_drops_its_tasks_and_reopens_follow_ups(eng: Engine,
+def test_voiding_an_offer_drops_its_tasks_and_reopens_follow_ups(stepping: Engine,
                                                                  clock: SteppingClock) -> None:
-    app_id = applied(eng)
-    record(eng, clock, app_id, ev.InterviewHeld(1, ("Ann",)))
-    record(eng, clock, app_id, ev.ThankYouSent(("Ann",)))
-    offer = record(eng, clock, app_id, OFFER)
-    assert tasks(eng.application(app_id)) == {
+    app_id = applied(stepping)
+    record(stepping, clock, app_id, ev.InterviewHeld(1, ("Ann",)))
+    record(stepping, clock, app_id, ev.ThankYouSent(("Ann",)))
+    offer = record(stepping, clock, app_id, OFFER)
+    assert tasks(stepping.application(app_id)) == {
         "follow-up-application": "closed", "thank-you": "closed",
         "follow-up-interview": "closed", "offer-decision": "open"}
 
     clock.advance(minutes=1)
-    after = eng.void(offer, "it was only a verbal hint").application
+    after = stepping.void(offer, "it was only a verbal hint").application
     assert after.state == "interviewing" and after.offer is None
     # The decision task it scheduled is gone; the follow-ups it answered are open again.
     assert tasks(after) == {"follow-up-application": "closed", "thank-you": "closed",
@@ -82,66 +64,66 @@ def test_voiding_an_offer_drops_its_tasks_and_reopens_follow_ups(eng: Engine,
 
 
 def test_voiding_an_acceptance_takes_back_the_tasks_on_other_applications(
-        eng: Engine, clock: SteppingClock) -> None:
-    acme, beta = applied(eng, "Acme"), applied(eng, "Beta")
-    record(eng, clock, acme, OFFER)
-    accepted = record(eng, clock, acme, ev.OfferAccepted())
-    assert tasks(eng.application(beta))["withdraw-application"] == "open"
+        stepping: Engine, clock: SteppingClock) -> None:
+    acme, beta = applied(stepping, "Acme"), applied(stepping, "Beta")
+    record(stepping, clock, acme, OFFER)
+    accepted = record(stepping, clock, acme, ev.OfferAccepted())
+    assert tasks(stepping.application(beta))["withdraw-application"] == "open"
 
     clock.advance(minutes=1)
-    after = eng.void(accepted, "I have not signed yet").application
+    after = stepping.void(accepted, "I have not signed yet").application
     assert after.state == "offered"
     assert tasks(after)["offer-decision"] == "open"  # closed as moot by the acceptance
-    assert "withdraw-application" not in {t.kind for t in eng.application(beta).open_tasks()}
-    assert verify_log(eng.store)["ok"]
+    assert "withdraw-application" not in {t.kind for t in stepping.application(beta).open_tasks()}
+    assert verify_log(stepping.store)["ok"]
 
 
-def test_void_that_a_later_fact_depends_on_is_refused(eng: Engine, clock: SteppingClock) -> None:
-    app_id = applied(eng)
-    offer = record(eng, clock, app_id, OFFER)
-    record(eng, clock, app_id, ev.OfferAccepted())
-    head = eng.store.head()
+def test_void_that_a_later_fact_depends_on_is_refused(stepping: Engine, clock: SteppingClock) -> None:
+    app_id = applied(stepping)
+    offer = record(stepping, clock, app_id, OFFER)
+    record(stepping, clock, app_id, ev.OfferAccepted())
+    head = stepping.store.head()
     with pytest.raises(DomainError, match="OfferAccepted"):
-        eng.void(offer, "mistake")
-    assert eng.store.head() == head
-    assert eng.application(app_id).state == "accepted"
+        stepping.void(offer, "mistake")
+    assert stepping.store.head() == head
+    assert stepping.application(app_id).state == "accepted"
 
 
 @pytest.mark.parametrize("target", ["submission", "void", "unknown"])
-def test_what_cannot_be_voided_is_refused(eng: Engine, clock: SteppingClock, target: str) -> None:
-    app_id = applied(eng)
-    note = record(eng, clock, app_id, ev.NoteAdded("typo"))
-    correction = eng.void(note, "typo").facts[0].event_id
-    ids = {"submission": eng.facts(app_id)[0].event_id, "void": correction,
+def test_what_cannot_be_voided_is_refused(stepping: Engine, clock: SteppingClock, target: str) -> None:
+    app_id = applied(stepping)
+    note = record(stepping, clock, app_id, ev.NoteAdded("typo"))
+    correction = stepping.void(note, "typo").facts[0].event_id
+    ids = {"submission": stepping.facts(app_id)[0].event_id, "void": correction,
            "unknown": "ffffffff-0000-0000-0000-000000000000"}
-    head = eng.store.head()
+    head = stepping.store.head()
     with pytest.raises(DomainError):
-        eng.void(ids[target], "mistake")
-    assert eng.store.head() == head
+        stepping.void(ids[target], "mistake")
+    assert stepping.store.head() == head
 
 
-def test_voiding_twice_and_without_a_reason_are_refused(eng: Engine,
+def test_voiding_twice_and_without_a_reason_are_refused(stepping: Engine,
                                                         clock: SteppingClock) -> None:
-    app_id = applied(eng)
-    note = record(eng, clock, app_id, ev.NoteAdded("wrong company"))
-    head = eng.store.head()
+    app_id = applied(stepping)
+    note = record(stepping, clock, app_id, ev.NoteAdded("wrong company"))
+    head = stepping.store.head()
     with pytest.raises(InvalidValue, match="reason"):
-        eng.void(note, "  ")
-    assert eng.store.head() == head
-    eng.void(note, "wrong company")
-    head = eng.store.head()
+        stepping.void(note, "  ")
+    assert stepping.store.head() == head
+    stepping.void(note, "wrong company")
+    head = stepping.store.head()
     with pytest.raises(DomainError, match="already voided"):
-        eng.void(note, "again")
-    assert eng.store.head() == head
+        stepping.void(note, "again")
+    assert stepping.store.head() == head
 
 
-def test_history_marks_voided_facts_and_what_they_caused(eng: Engine,
+def test_history_marks_voided_facts_and_what_they_caused(stepping: Engine,
                                                          clock: SteppingClock) -> None:
-    app_id = applied(eng)
-    interview = record(eng, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
+    app_id = applied(stepping)
+    interview = record(stepping, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
     clock.advance(minutes=1)
-    eng.void(interview, "wrong application")
-    rows = history_rows(eng.stored_events(app_id))
+    stepping.void(interview, "wrong application")
+    rows = history_rows(stepping.stored_events(app_id))
     voided = [(r["type"], r["event_id"] == interview) for r in rows if r["voided"]]
     assert voided == [("InterviewScheduled", True), ("TaskClosed", False)]
     assert [(r["type"], r["state_after"]) for r in rows if not r["voided"]] == [
@@ -149,16 +131,16 @@ def test_history_marks_voided_facts_and_what_they_caused(eng: Engine,
         ("EventVoided", "applied")]
 
 
-def test_known_at_before_the_void_still_shows_the_old_state(eng: Engine,
+def test_known_at_before_the_void_still_shows_the_old_state(stepping: Engine,
                                                             clock: SteppingClock) -> None:
-    app_id = applied(eng)
-    interview = record(eng, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
+    app_id = applied(stepping)
+    interview = record(stepping, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
     before_void = clock.advance(minutes=5)
     clock.advance(minutes=5)
-    eng.void(interview, "wrong application")
+    stepping.void(interview, "wrong application")
 
     def state(**when: datetime) -> str:
-        return next(a.state for a in eng.applications(**when) if a.id == app_id)
+        return next(a.state for a in stepping.applications(**when) if a.id == app_id)
 
     assert state(known_at=before_void) == "interviewing"
     assert state(known_at=clock.now) == "applied"
