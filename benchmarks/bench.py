@@ -27,18 +27,18 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 try:
-    import engine  # noqa: F401  # installed (pip install -e .), or run from a source tree:
+    import afterview  # noqa: F401  # installed (pip install .), or run from a source tree:
 except ImportError:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / ".typing"))  # afterview -> src
 
 # Imported after the path is settled (a source tree without an install still runs).
 import bounds
 import synthetic
 
-from engine.api import Engine
-from engine.clock import fixed_clock
-from engine.projections import verify_log
-from engine.sqlite_store import SQLiteStore
+from afterview.engine.runtime.clock import fixed_clock
+from afterview.engine.service.api import Engine
+from afterview.engine.service.audit import verify_log
+from afterview.engine.store.sqlite import SQLiteStore
 
 TARGETS = {"rebuild_events_per_s": 150_000, "rebuild_ratio": 0.60, "append_one_ratio": 0.50,
            "status_over_version": 2.0}
@@ -123,7 +123,7 @@ def afterview_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("afterview")
-    return [found] if found else [sys.executable, "-m", "cli.main"]
+    return [found] if found else [sys.executable, "-m", "afterview.cli.main"]
 
 
 def _children_cpu() -> float:

@@ -15,7 +15,7 @@ from typing import Any
 
 import synthetic
 
-from engine.sqlite_store import SQLiteStore, canonical_json
+from afterview.engine.store.sqlite import SQLiteStore, canonical_json
 
 INTERLEAVE = 50  # one-event appends alternate with raw inserts in runs of this many
 SELECT_ALL = ("SELECT position, stream_id, version, event_id, type, schema_version, data, "

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from engine import events as ev
-from engine import policies
-from engine.api import slug
+from afterview.engine.domain import events as ev
+from afterview.engine.domain import policies
+from afterview.engine.service.api import slug
 
 FIRST = ("Acme", "Northwind", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli",
          "Pied Piper", "Vandelay", "Soylent", "Tyrell", "Cyberdyne", "Aperture", "Black Mesa",

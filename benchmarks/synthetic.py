@@ -31,12 +31,12 @@ from zoneinfo import ZoneInfo
 
 import stories
 
-from engine import decide as commands
-from engine import events as ev
-from engine import policies
-from engine.api import Engine, slug
-from engine.domain import Application, Fact, evolve, rebuild
-from engine.store import NewEvent
+from afterview.engine.domain import decide as commands
+from afterview.engine.domain import events as ev
+from afterview.engine.domain import policies
+from afterview.engine.domain.state import Application, Fact, evolve, rebuild
+from afterview.engine.service.api import Engine, slug
+from afterview.engine.store.base import NewEvent
 
 ZONE_NAME = "America/New_York"
 ZONE = ZoneInfo(ZONE_NAME)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real database file and the real command line in a subprocess."""
+"""Shared fixtures: a real database file, and the real command line, run in this process
+through click's CliRunner (fast) or, for the end-to-end tests, in a subprocess."""
 
 from __future__ import annotations
 
@@ -14,15 +15,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import click.testing
 import pytest
 
-from engine.api import Engine
-from engine.clock import fixed_clock
-from engine.sqlite_store import SQLiteStore
+from afterview.engine.runtime.clock import fixed_clock
+from afterview.engine.service.api import Engine
+from afterview.engine.store.sqlite import SQLiteStore
 
 # Where the examples and most tests live in time: a Friday in New York, before Thanksgiving.
 NOW = "2026-11-20T10:00:00-05:00"
 ZONE = "America/New_York"
+
+# The machine's zone for this test process too, before anything reads (and caches) it: a
+# command run in process then sees what a subprocess started with TZ=ZONE sees.
+os.environ["TZ"] = ZONE
 
 
 def afterview_command() -> list[str]:
@@ -31,11 +37,12 @@ def afterview_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("afterview")
-    return [found] if found else [sys.executable, "-m", "cli.main"]
+    return [found] if found else [sys.executable, "-m", "afterview.cli.main"]
 
 
-class CLI:
-    """Runs ``afterview`` for real, in a subprocess, against one database file."""
+class SubprocessCLI:
+    """Runs ``afterview`` for real, in a subprocess, against one database file: the
+    end-to-end tests (the installed console script, real processes, real signals)."""
 
     def __init__(self, db: Path, now: str | None = NOW) -> None:
         self.db = db
@@ -90,6 +97,37 @@ class CLI:
             return 0
         with sqlite3.connect(self.db) as conn:
             return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+class CLI(SubprocessCLI):
+    """Runs ``afterview`` through its real entry point (``main``), in this process, with
+    click's CliRunner isolating stdin, stdout, stderr and the environment: the same checks
+    as in a subprocess, without starting Python for every command. A run with a machine
+    zone other than ZONE goes to a subprocess (the zone is read once per process)."""
+
+    def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        env = env or self.env()
+        if env.get("TZ", ZONE) != ZONE:
+            return super().run(*args, input=input, env=env, timeout=timeout)
+        from afterview.cli.main import main
+
+        runner = click.testing.CliRunner()
+        # The run sees exactly this environment, as a subprocess would.
+        unset: dict[str, str | None] = {key: None for key in os.environ if key not in env}
+        code: int | str | None = 0
+        with runner.isolation(input=input, env={**unset, **env}) as (out, err, _):
+            try:
+                main(list(args))
+            except SystemExit as exited:
+                code = exited.code
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+        if isinstance(code, str):  # SystemExit("text") prints the text and exits 1
+            stderr, code = stderr + code + "\n", 1
+        return subprocess.CompletedProcess(["afterview", *args], code or 0, stdout, stderr)
 
 
 @pytest.fixture

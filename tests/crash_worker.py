@@ -34,10 +34,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-SRC = Path(__file__).resolve().parent.parent / "src"
-if str(SRC) not in sys.path:  # as a script, run from anywhere
-    sys.path.insert(0, str(SRC))
-
 NOW = "2026-11-20T10:00:00-05:00"
 ZONE = "America/New_York"
 SHARED_APP = "shared-app"
@@ -63,7 +59,7 @@ def run_cli(argv: Sequence[str], *, tty: bool = False) -> Ran:
     the clock come from ``AFTERVIEW_DB`` and ``AFTERVIEW_NOW`` in ``os.environ``. With
     ``tty``, stdout claims to be a terminal: click then strips no escape sequence, so the
     output is what a person's terminal would receive."""
-    from cli.main import main
+    from afterview.cli.main import main
 
     out, err = (_Terminal() if tty else io.StringIO()), io.StringIO()
     code: int | str | None = 0
@@ -198,10 +194,16 @@ class Watched:
         assert any(predicate in line for line in lines), (
             f"no {predicate!r} from {self.process.args}: {self.finish()}")
 
-    def kill(self) -> None:
+    def kill(self) -> bool:
+        """SIGKILL it: True if the kill interrupted it, False if it had already finished
+        cleanly (a kill sent after a timer can come too late on a fast or idle machine; the
+        caller then checks that the finished work is complete)."""
         self.process.send_signal(signal.SIGKILL)
         self.finish()
-        assert self.process.returncode == -signal.SIGKILL
+        if self.process.returncode == 0:
+            return False
+        assert self.process.returncode == -signal.SIGKILL, self.process.returncode
+        return True
 
     def finish(self, timeout: float = 30) -> str:
         """Wait for the end; its stderr."""
@@ -276,10 +278,10 @@ def appends(db: str, prefix: str, kill_at: int | None = None, when: str = "") ->
     or by itself at its ``kill_at``-th append, just ``when`` (before-commit, after-commit)."""
     from datetime import datetime
 
-    from engine import events as ev
-    from engine.api import Engine
-    from engine.clock import fixed_clock
-    from engine.sqlite_store import SQLiteStore
+    from afterview.engine.domain import events as ev
+    from afterview.engine.runtime.clock import fixed_clock
+    from afterview.engine.service.api import Engine
+    from afterview.engine.store.sqlite import SQLiteStore
 
     store = _ReportingStore(SQLiteStore(db), kill_at, when)
     engine = Engine(store, clock=fixed_clock(datetime.fromisoformat(NOW)))  # type: ignore[arg-type]
@@ -332,7 +334,7 @@ def commands(db: str, name: str, count: int, start_file: str | None = None) -> N
     os.environ.setdefault("AFTERVIEW_NOW", NOW)
     rng = random.Random(name)
     planned = _commands(name, count, rng)
-    import cli.main  # noqa: F401  # imported before the start, so the writers start together
+    import afterview.cli.main  # noqa: F401  # imported before the start, so the writers start together
 
     print(json.dumps({"ready": name}), flush=True)
     while start_file is not None and not Path(start_file).exists():
@@ -347,8 +349,8 @@ def commands(db: str, name: str, count: int, start_file: str | None = None) -> N
 def _count_conflicts() -> list[int]:
     """Count the appends the store refused because another writer got there first (the
     engine decides again and retries); the count is in the returned one-item list."""
-    from engine.sqlite_store import SQLiteStore
-    from engine.store import ConcurrencyError
+    from afterview.engine.store.base import ConcurrencyError
+    from afterview.engine.store.sqlite import SQLiteStore
 
     count = [0]
     append = SQLiteStore.append

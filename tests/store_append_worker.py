@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from uuid import uuid4
 
-from engine.sqlite_store import SQLiteStore
-from engine.store import ConcurrencyError, NewEvent
+from afterview.engine.store.base import ConcurrencyError, NewEvent
+from afterview.engine.store.sqlite import SQLiteStore
 
 STREAM = "app-1"
 OCCURRED = "2024-05-01T14:30:00+02:00"

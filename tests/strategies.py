@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from engine.calendar import WorkCalendar
+from afterview.engine.domain.calendar import WorkCalendar
 
 # --- time: zones, moments, work calendars (engine.calendar) ---------------------
 
@@ -110,7 +110,7 @@ from zoneinfo import ZoneInfo as _ZoneInfo  # noqa: E402
 
 import attrs as _attrs  # noqa: E402
 
-from engine import events as _ev  # noqa: E402
+from afterview.engine.domain import events as _ev  # noqa: E402
 
 # Texts people type: any unicode (accents, CJK, emoji, RTL), empty and blank included.
 event_texts = st.text(max_size=24) | st.sampled_from(("Zoë Ångström", "東京", "שלום", "🙂", " "))
@@ -305,7 +305,7 @@ def policy_actions() -> st.SearchStrategy[str]:
 def policy_fact(state: str) -> st.SearchStrategy[str]:
     """A fact to record on an application in ``state``: mostly one the lifecycle allows
     there (so searches get far: offers, counters, acceptances), sometimes any (refused)."""
-    from engine.lifecycle import TABLE
+    from afterview.engine.domain.lifecycle import TABLE
 
     allowed = sorted(w for w, t in POLICY_FACTS.items() if (state, t) in TABLE)
     anything = st.sampled_from(sorted(POLICY_FACTS))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.calendar import (
+from afterview.engine.domain.calendar import (
     CalendarError,
     WorkCalendar,
     local_zone,
@@ -27,7 +25,6 @@ from strategies import aware_moments, work_calendars
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 LONDON = ZoneInfo("Europe/London")
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def at(tz: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -272,9 +269,9 @@ def test_equal_calendars_are_interchangeable_as_keys() -> None:
 
 
 def test_importing_the_module_does_not_load_holidays_or_tzlocal() -> None:
-    code = "import sys, engine.calendar; print('holidays' in sys.modules, 'tzlocal' in sys.modules)"
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    code = ("import sys, afterview.engine.domain.calendar; "
+            "print('holidays' in sys.modules, 'tzlocal' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
 
 

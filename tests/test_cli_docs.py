@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 import pytest
 
+from afterview.engine.runtime.clock import fixed_clock
+from afterview.engine.service.api import Engine, tasks_of
+from afterview.engine.service.audit import verify_log
+from afterview.engine.service.demo import DEMO_ACTOR, build_demo
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import CLI, ZONE
-from engine.api import Engine, tasks_of
-from engine.clock import fixed_clock
-from engine.demo import DEMO_ACTOR, build_demo
-from engine.projections import verify_log
-from engine.sqlite_store import SQLiteStore
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 STATES = ("applied", "interviewing", "offered", "negotiating", "accepted", "withdrawn",
@@ -33,7 +33,7 @@ def every_command(group: click.Group, path: tuple[str, ...] = ()
 
 
 def registered() -> list[tuple[tuple[str, ...], click.Command]]:
-    from cli.main import cli
+    from afterview.cli.main import cli
 
     return list(every_command(cli))
 

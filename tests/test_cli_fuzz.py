@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from cli.main import cli
+from afterview.cli.main import cli
 from crash_worker import InProcessCLI, assert_one_error_line
 from strategies import cli_argv
 

@@ -3,11 +3,9 @@ or an unparseable value), exactly one ``error:`` line, nothing appended, no trac
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -142,8 +140,8 @@ class Outcome(NamedTuple):
 @pytest.fixture(scope="module")
 def outcomes(search: tuple[CLI, dict[str, str]],
              tmp_path_factory: pytest.TempPathFactory) -> dict[int, Outcome]:
-    """Every case run once, each on its own copy of the search, several at a time: the
-    cases are independent, and the second core would otherwise sit idle."""
+    """Every case run once, each on its own copy of the search (in this process, one after
+    another: a run owns the process's stdout while it lasts)."""
     cli, found = search
     folder = tmp_path_factory.mktemp("copies")
 
@@ -154,8 +152,7 @@ def outcomes(search: tuple[CLI, dict[str, str]],
         done = copy.run(*(arg.format(**found) for arg in CASES[index][0]))
         return Outcome(done, before, copy.event_count())
 
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return dict(enumerate(pool.map(attempt, range(len(CASES)))))
+    return {index: attempt(index) for index in range(len(CASES))}
 
 
 @pytest.mark.parametrize("index", range(len(CASES)),
@@ -187,7 +184,7 @@ def every_command(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tu
 
 
 def registered() -> list[tuple[str, ...]]:
-    from cli.main import cli
+    from afterview.cli.main import cli
 
     return list(every_command(cli))
 
@@ -197,7 +194,7 @@ def test_every_command_refuses_an_unknown_option_with_one_line(
         path: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Click's own usage errors, for every command and subcommand (in-process: the same
     ``main`` as the console script, at a hundredth of the cost)."""
-    from cli.main import main
+    from afterview.cli.main import main
 
     db = tmp_path / "never-created.db"
     with pytest.raises(SystemExit) as exited:

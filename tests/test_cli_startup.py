@@ -19,12 +19,13 @@ HEAVY = ("apscheduler", "holidays", "jinja2", "sqlite_utils", "transitions", "ic
 # (on stderr's last line, after whatever the command printed).
 _PROBE = """
 import json, sys
-from cli.main import main
+from afterview.cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-loaded = sorted({name.split(".")[0] for name in sys.modules})
+loaded = sorted({name.split(".")[0] for name in sys.modules}
+                | {name for name in sys.modules if name.startswith("afterview.")})
 print(json.dumps(loaded), file=sys.stderr)
 """
 
@@ -53,13 +54,13 @@ def top_level_modules(cli: CLI, *args: str) -> set[str]:
 def test_reading_loads_none_of_the_heavy_libraries(small: CLI, args: tuple[str, ...]) -> None:
     loaded = top_level_modules(small, *args)
     assert loaded.isdisjoint(HEAVY)
-    assert ("engine" in loaded) == (args[0] not in ("--version", "--help"))  # it ran
+    assert ("afterview.engine" in loaded) == (args[0] not in ("--version", "--help"))  # it ran
 
 
 def test_version_does_not_even_load_the_engine(small: CLI) -> None:
     loaded = top_level_modules(small, "--version")
     assert "click" in loaded  # the probe did run the command line
-    assert "engine" not in loaded
+    assert "afterview.engine" not in loaded
 
 
 def test_recording_a_fact_loads_only_the_lifecycle_machine(small: CLI) -> None:
@@ -69,19 +70,19 @@ def test_recording_a_fact_loads_only_the_lifecycle_machine(small: CLI) -> None:
 
 
 def _engine_modules(cli: CLI, *args: str) -> set[str]:
-    probe = _PROBE.replace('name.split(".")[0]', "name")  # full module names
+    probe = _PROBE
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
                           text=True, env=cli.env(), timeout=60)
     loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
-    return {name for name in loaded if name.startswith("engine")}
+    return {name for name in loaded if name.startswith("afterview.engine")}
 
 
 @pytest.mark.parametrize("args", [("status", "acme"), ("list",), ("show", "acme")], ids=" ".join)
 def test_reading_does_not_load_the_decision_code(small: CLI, args: tuple[str, ...]) -> None:
     loaded = _engine_modules(small, *args)
-    assert "engine.api" in loaded  # the command did reach the engine
-    assert loaded.isdisjoint({"engine.decide", "engine.policies"})
+    assert "afterview.engine.service.api" in loaded  # the command did reach the engine
+    assert loaded.isdisjoint({"afterview.engine.domain.decide", "afterview.engine.domain.policies"})
 
 
 def test_recording_loads_the_decision_code(small: CLI) -> None:
-    assert "engine.decide" in _engine_modules(small, "note", "acme", "another note")
+    assert "afterview.engine.domain.decide" in _engine_modules(small, "note", "acme", "another note")

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.runtime.clock import ENV_NOW, system_clock
+from afterview.engine.service.api import Engine
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import CLI, NOW, ZONE
-from engine import events as ev
-from engine.api import Engine
-from engine.clock import ENV_NOW, system_clock
-from engine.sqlite_store import SQLiteStore
 
 
 def submitted_row(cli: CLI, app_id: str) -> dict[str, str]:

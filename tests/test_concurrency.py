@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
+from afterview.engine.runtime.clock import fixed_clock
+from afterview.engine.service.api import Engine
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import afterview_command
 from crash_worker import NOW, SHARED_APP, ZONE, InProcessCLI, Watched, stop_started
-from engine.api import Engine
-from engine.clock import fixed_clock
-from engine.sqlite_store import SQLiteStore
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 WRITERS = 4

@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.service.api import Engine
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import CLI, ZONE, afterview_command
-from engine import events as ev
-from engine.api import Engine
-from engine.sqlite_store import SQLiteStore
 
 pytestmark = pytest.mark.slow
 

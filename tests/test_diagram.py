@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from afterview.engine.domain import lifecycle
+from afterview.engine.views.diagram import mermaid
 from conftest import CLI
-from engine import lifecycle
-from engine.diagram import mermaid
 
 LIFECYCLE_DOC = Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md"
 

@@ -123,7 +123,7 @@ def test_the_scripted_job_search_runs_end_to_end(tmp_path: Path) -> None:
 def test_the_event_catalogue_lists_every_type_with_its_version_and_data_keys() -> None:
     import attrs
 
-    from engine.events import EVENT_TYPES, OfferTerms
+    from afterview.engine.domain.events import EVENT_TYPES, OfferTerms
 
     text = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `(\w+)` \| (\d+) \|([^|]*)\|", text, re.MULTILINE)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import Application, DomainError, InvalidValue, view
+from afterview.engine.runtime.drafts import KINDS, render_draft, user_template_folder
+from afterview.engine.service.api import Engine
 from conftest import new_york
-from engine import events as ev
-from engine.api import Engine
-from engine.domain import Application, DomainError, InvalidValue, view
-from engine.drafts import KINDS, render_draft, user_template_folder
 
 # What only Globex's records hold: none of it may appear in a draft about Acme.
 GLOBEX_ONLY = ("Globex", "Zed Quinn", "Yuki Sato", "Data Scientist", "123,456", "EUR",
@@ -193,6 +193,6 @@ def test_the_template_folder_comes_from_the_environment(monkeypatch: pytest.Monk
 
 
 def test_the_command_line_offers_exactly_the_kinds_the_engine_drafts() -> None:
-    from cli.commands_offers import DRAFT_KINDS
+    from afterview.cli.commands.offers import DRAFT_KINDS
 
     assert DRAFT_KINDS == KINDS

@@ -29,11 +29,11 @@ from hypothesis.stateful import (
     rule,
 )
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import DomainError, Fact, rebuild
+from afterview.engine.service.api import Engine, Result
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import ZONE, SteppingClock, new_york
-from engine import events as ev
-from engine.api import Engine, Result
-from engine.domain import DomainError, Fact, rebuild
-from engine.sqlite_store import SQLiteStore
 from test_lifecycle import CLI_MD_MOVES, SEVEN_STATES
 
 # The model: command -> (states it is allowed in, state after it or None for "unchanged").

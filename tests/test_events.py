@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from afterview.engine.domain import events as ev
+from afterview.engine.store.base import NewEvent
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import CLI
-from engine import events as ev
-from engine.sqlite_store import SQLiteStore
-from engine.store import NewEvent
 from strategies import events_of_every_type, instances_of
 
 # The catalogue of architecture.md: type name -> the data keys it promises ("at least").

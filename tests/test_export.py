@@ -14,11 +14,11 @@ import icalendar
 import pytest
 from hypothesis import given, settings
 
+from afterview.engine.domain import events as ev
+from afterview.engine.io.ics import export_ics, fold
+from afterview.engine.service import exchange
+from afterview.engine.service.api import Engine
 from conftest import CLI, new_york
-from engine import events as ev
-from engine import exchange
-from engine.api import Engine
-from engine.ics import export_ics, fold
 from strategies import calendar_texts
 
 
@@ -140,7 +140,7 @@ def test_ics_lines_are_crlf_and_at_most_75_octets(engine: Engine) -> None:
 @settings(max_examples=60, deadline=None)
 @given(calendar_texts())
 def test_any_text_survives_escaping_and_folding(text: str) -> None:
-    from engine.ics import escape
+    from afterview.engine.io.ics import escape
 
     body = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//t//EN", "BEGIN:VTODO",
                         "UID:x@afterview", "DTSTAMP:20261120T150000Z",
@@ -165,7 +165,7 @@ class _Terminal(io.StringIO):
 
 def test_a_progress_bar_only_on_a_terminal_and_only_for_large_jobs(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from cli.commands_data import PROGRESS_THRESHOLD, _progress
+    from afterview.cli.commands.data import PROGRESS_THRESHOLD, _progress
 
     terminal = _Terminal()
     monkeypatch.setattr("sys.stderr", terminal)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from afterview.engine.domain import lifecycle
 from crash_worker import InProcessCLI, assert_one_error_line
-from engine import lifecycle
 
 ZONE = "America/New_York"
 

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import DomainError, InvalidValue
+from afterview.engine.io.spreadsheet import sheet_amount, sheet_date, status_state
+from afterview.engine.service import exchange
+from afterview.engine.service.api import Engine
+from afterview.engine.service.audit import verify_log
+from afterview.engine.service.exchange import import_csv
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import CLI, clock_at, new_york
-from engine import events as ev
-from engine import exchange
-from engine.api import Engine
-from engine.domain import DomainError, InvalidValue
-from engine.exchange import import_csv
-from engine.projections import verify_log
-from engine.spreadsheet import sheet_amount, sheet_date, status_state
-from engine.sqlite_store import SQLiteStore
 from strategies import sheet_dates
 from test_export import small_search
 

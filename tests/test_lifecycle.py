@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain import lifecycle
+from afterview.engine.domain.state import DomainError
+from afterview.engine.service.api import Engine
 from conftest import CLI
-from engine import events as ev
-from engine import lifecycle
-from engine.api import Engine
-from engine.domain import DomainError
 
 # cli.md's "Entering facts" table, written out independently of engine.lifecycle:
 # command -> (fact type, states it is allowed in, state after it).
@@ -79,7 +79,7 @@ def test_terminal_states_accept_no_lifecycle_move(state: str) -> None:
 
 
 def test_mermaid_is_drawn_from_the_same_definition() -> None:
-    from engine.diagram import mermaid
+    from afterview.engine.views.diagram import mermaid
 
     diagram = mermaid()
     assert diagram.startswith("stateDiagram-v2")

@@ -8,16 +8,16 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 
-from conftest import new_york
-from engine import events as ev
-from engine.api import Engine
-from engine.offers import (
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.offers import (
     acceptance_plan,
     compare_offers,
     negotiation_aid,
     negotiation_rounds,
     total_compensation,
 )
+from afterview.engine.service.api import Engine
+from conftest import new_york
 from strategies import offer_terms
 
 

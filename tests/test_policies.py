@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain import policies
+from afterview.engine.domain.state import Application, Fact, Task, rebuild
+from afterview.engine.service.api import Engine, Result
 from conftest import CLI, clock_at, new_york
-from engine import events as ev
-from engine import policies
-from engine.api import Engine, Result
-from engine.domain import Application, Fact, Task, rebuild
 
 TERMS = ev.OfferTerms("USD", 100_000)
 
@@ -249,8 +249,8 @@ def test_a_no_to_your_counter_offer_is_also_thanked(engine: Engine) -> None:
 def test_a_new_offer_replaces_an_open_decision_task() -> None:
     """The lifecycle closes the decision on a counter-offer, so a revised offer normally
     finds none open; the rule still keeps one decision task at a time (pure rule test)."""
-    from engine.calendar import WorkCalendar
-    from engine.settings import Settings
+    from afterview.engine.domain.calendar import WorkCalendar
+    from afterview.engine.domain.settings import Settings
 
     zone = ZoneInfo("America/New_York")
     submitted = Fact("acme", "e1", new_york("2026-11-02T09:00"), ev.ApplicationSubmitted("A", "B"))

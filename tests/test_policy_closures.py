@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain import policies
+from afterview.engine.service.api import Engine
 from conftest import new_york
-from engine import events as ev
-from engine import policies
-from engine.api import Engine
 from test_policies import TERMS, apply, record, scheduled, setting, task
 
 

@@ -16,12 +16,12 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from afterview.engine.domain import decide, policies
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import PROFILE_STREAM, Application, DomainError, effective, evolve, rebuild
+from afterview.engine.service.api import Engine, to_fact
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import ZONE, new_york
-from engine import decide, policies
-from engine import events as ev
-from engine.api import Engine, to_fact
-from engine.domain import PROFILE_STREAM, Application, DomainError, effective, evolve, rebuild
-from engine.sqlite_store import SQLiteStore
 from strategies import policy_actions, policy_fact, policy_gaps
 
 START = new_york("2026-01-05T09:00")  # a Monday

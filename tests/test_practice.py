@@ -3,10 +3,10 @@ you would answer better; filtered by company, ignoring case."""
 
 from __future__ import annotations
 
+from afterview.engine.domain import events as ev
+from afterview.engine.service.api import Engine
+from afterview.engine.views.coaching import practice_questions
 from conftest import CLI, new_york
-from engine import events as ev
-from engine.api import Engine
-from engine.coaching import practice_questions
 
 
 def _debrief(engine: Engine, app_id: str, when: str, *questions: ev.Question,

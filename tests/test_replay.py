@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import Application, rebuild
+from afterview.engine.service.api import Engine
+from afterview.engine.service.audit import history_rows
+from afterview.engine.store.sqlite import SQLiteStore
 from conftest import CLI, SteppingClock, new_york
-from engine import events as ev
-from engine.api import Engine
-from engine.domain import Application, rebuild
-from engine.projections import history_rows
-from engine.sqlite_store import SQLiteStore
 
 
 def back_dated_search(engine: Engine, clock: SteppingClock) -> str:

@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import InvalidValue
+from afterview.engine.io import report
+from afterview.engine.service.api import Engine
 from conftest import CLI, new_york
-from engine import events as ev
-from engine import report
-from engine.api import Engine
-from engine.domain import InvalidValue
 
 
 def a_fortnight(engine: Engine) -> None:

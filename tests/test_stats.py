@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.service.api import Engine
+from afterview.engine.views import stats
 from conftest import CLI, new_york
-from engine import events as ev
-from engine import stats
-from engine.api import Engine
 
 SVG = "{http://www.w3.org/2000/svg}"
 

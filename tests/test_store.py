@@ -21,10 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import engine
-from engine import chain, sqlite_file, sqlite_store
-from engine.sqlite_store import SQLiteStore
-from engine.store import (
+from afterview.engine.store import chain, sqlite_file
+from afterview.engine.store import sqlite as sqlite_store
+from afterview.engine.store.base import (
     GENESIS_HASH,
     ConcurrencyError,
     DuplicateEventError,
@@ -33,6 +32,7 @@ from engine.store import (
     StoreError,
     StoreOpenError,
 )
+from afterview.engine.store.sqlite import SQLiteStore
 from strategies import event_data
 
 # A PostgreSQL backend joins by adding its name here and a branch in open_backend.
@@ -40,7 +40,6 @@ BACKENDS = ["sqlite"]
 
 OCCURRED = "2024-05-01T14:30:00+02:00"
 RECORDED = "2024-05-02T09:00:00+00:00"
-SRC = Path(next(iter(engine.__path__))).parent
 
 
 def open_backend(backend: str, folder: Path) -> EventStore:
@@ -638,10 +637,10 @@ def test_a_closed_store_fails_with_a_store_error(db_path: Path) -> None:
 def test_opening_a_current_database_does_not_import_sqlite_utils(db_path: Path) -> None:
     # sqlite-utils costs ~140 ms to import; `afterview status` must not pay it.
     code = (
-        "import sys; from engine.sqlite_store import SQLiteStore; "
+        "import sys; from afterview.engine.store.sqlite import SQLiteStore; "
         "SQLiteStore(sys.argv[1]).close(); print('sqlite_utils' in sys.modules)"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    env = dict(os.environ)
     done = subprocess.run([sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, env=env)
     assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr
 
@@ -655,12 +654,13 @@ def test_a_second_store_in_the_same_process_leaves_the_first_one_sound(db_path: 
         append(first, note())
         SQLiteStore(db_path).close()
         code = (
-            "import sys; from engine.sqlite_store import SQLiteStore; from engine.store import NewEvent; "
+            "import sys; from afterview.engine.store.sqlite import SQLiteStore; "
+            "from afterview.engine.store.base import NewEvent; "
             "s = SQLiteStore(sys.argv[1]); "
             "s.append([NewEvent('app-3', 'from-elsewhere', 'NoteAdded', 1, {}, {}, '2024-05-01')], "
             "expected_versions={}, recorded_at='2024-05-01'); s.close()"
         )
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+        env = dict(os.environ)
         done = subprocess.run(
             [sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, env=env
         )

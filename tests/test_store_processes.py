@@ -8,16 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import engine
-from engine.sqlite_store import SQLiteStore
+from afterview.engine.store.sqlite import SQLiteStore
 
-SRC = Path(next(iter(engine.__path__))).parent
 WORKER = Path(__file__).with_name("store_append_worker.py")
 APPENDS_EACH = 200
 
 
 def start_writer(database: Path, writer: str, start_file: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    env = dict(os.environ)
     args = [sys.executable, str(WORKER), str(database), writer, str(APPENDS_EACH), str(start_file)]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 

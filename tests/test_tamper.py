@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from afterview.engine.store.chain import event_hash
 from crash_worker import InProcessCLI, assert_one_error_line
-from engine.chain import event_hash
 
 ZONE = "America/New_York"
 COLUMNS = ("position", "stream_id", "version", "event_id", "type", "schema_version", "data",

@@ -208,9 +208,9 @@ def test_desktop_title_with_shell_characters_stays_text(cli: CLI, tmp_path: Path
 def test_a_hook_that_hangs_is_stopped_at_its_timeout(capsys: object) -> None:
     from datetime import datetime
 
-    from cli.render import task_json
-    from engine.daemon import Notifier
-    from engine.domain import Task
+    from afterview.cli.output.render import task_json
+    from afterview.engine.domain.state import Task
+    from afterview.engine.runtime.daemon import Notifier
 
     moment = datetime.fromisoformat(NOW)
     task = Task("thank-you-1", "acme", "thank-you", "Say thanks", moment, moment, None)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from afterview.engine.store.base import NewEvent
+from afterview.engine.store.sqlite import SQLiteStore, event_hash
 from conftest import CLI, ZONE
-from engine.sqlite_store import SQLiteStore, event_hash
-from engine.store import NewEvent
 
 TRIGGERS = {
     "events_no_update": "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"

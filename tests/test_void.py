@@ -7,11 +7,11 @@ from datetime import datetime
 
 import pytest
 
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import Application, DomainError, InvalidValue
+from afterview.engine.service.api import Engine
+from afterview.engine.service.audit import history_rows, verify_log
 from conftest import CLI, SteppingClock, new_york
-from engine import events as ev
-from engine.api import Engine
-from engine.domain import Application, DomainError, InvalidValue
-from engine.projections import history_rows, verify_log
 
 
 def record(engine: Engine, clock: SteppingClock, app_id: str, event: object) -> str:

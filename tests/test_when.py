@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.calendar import CalendarError, parse_now, parse_when
+from afterview.engine.domain.calendar import CalendarError, parse_now, parse_when
 from strategies import aware_moments, zones
 
 NEW_YORK = ZoneInfo("America/New_York")

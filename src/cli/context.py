@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from afterview.engine.service.api import Engine
 
 MAX_AMOUNT = Decimal("1e12")
 
@@ -37,19 +37,19 @@ def map_error(error: Exception) -> tuple[str, int] | None:
     """The message and exit status for an error the engine raised, if it is one of ours."""
     if os.environ.get("AFTERVIEW_DEBUG"):
         raise error
-    from engine.domain import DomainError
-    from engine.store import StoreError
+    from afterview.engine.domain.state import DomainError
+    from afterview.engine.store.base import StoreError
 
     if isinstance(error, DomainError):
         return str(error), error.exit_code
     if isinstance(error, StoreError):
         return str(error), 1
-    from engine.events import UnknownEventType
+    from afterview.engine.domain.events import UnknownEventType
 
     if isinstance(error, UnknownEventType):
         return (f"the log holds an event of a type this afterview does not know ({error}): "
                 "it was written by a newer afterview; upgrade to read it", 1)
-    calendar = sys.modules.get("engine.calendar")
+    calendar = sys.modules.get("afterview.engine.domain.calendar")
     if calendar is not None and isinstance(error, calendar.CalendarError):
         return str(error), 2
     return None
@@ -73,8 +73,8 @@ class Session:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            from engine.api import Engine
-            from engine.sqlite_store import SQLiteStore
+            from afterview.engine.service.api import Engine
+            from afterview.engine.store.sqlite import SQLiteStore
 
             self._engine = Engine(SQLiteStore(self.db_path), actor=self.actor)
         return self._engine
@@ -99,7 +99,7 @@ def when(text: str | None, option: str = "--at", *, whole_day: bool = False) -> 
         return None
     from datetime import time
 
-    from engine.calendar import CalendarError, parse_when
+    from afterview.engine.domain.calendar import CalendarError, parse_when
 
     engine = session().engine
     default = time.max if whole_day else time(9, 0)
@@ -152,7 +152,7 @@ def emit_json(value: Any) -> None:
 
 def complete_application(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
     """APP: the application ids that start with what was typed."""
-    from engine.domain import PROFILE_STREAM
+    from afterview.engine.domain.state import PROFILE_STREAM
 
     return [s for s in _completing(ctx, lambda engine: engine.store.stream_ids(incomplete))
             if s != PROFILE_STREAM]
@@ -160,14 +160,14 @@ def complete_application(ctx: click.Context, _param: click.Parameter, incomplete
 
 def complete_task(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
     """TASK: the open tasks whose id starts with what was typed, soonest first."""
-    from engine.api import tasks_of
+    from afterview.engine.service.api import tasks_of
 
     return _completing(ctx, lambda engine: [t.id for t in tasks_of(engine.applications())
                                             if t.id.startswith(incomplete)])
 
 
 def complete_setting(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
-    from engine.settings import KEYS
+    from afterview.engine.domain.settings import KEYS
 
     return [key for key in KEYS if key.startswith(incomplete)]
 
@@ -175,8 +175,8 @@ def complete_setting(_ctx: click.Context, _param: click.Parameter, incomplete: s
 def _completing(ctx: click.Context, read: Any) -> list[str]:
     """What ``read(engine)`` finds in the chosen database; nothing if there is none yet
     (completing must not create it) or anything goes wrong."""
-    from engine.api import Engine
-    from engine.sqlite_store import SQLiteStore
+    from afterview.engine.service.api import Engine
+    from afterview.engine.store.sqlite import SQLiteStore
 
     path = ctx.find_root().params.get("db_path")
     db = Path(path).expanduser() if path else default_db_path()

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from cli import context as clictx
-from cli.terminal import guarded_stdout
+from afterview.cli import context as clictx
+from afterview.cli.output.terminal import guarded_stdout
 
 VERSION = "0.1.0"
 
@@ -35,15 +35,13 @@ def cli(ctx: click.Context, db_path: str | None, as_json: bool) -> None:
 
 def _register() -> None:
     """Every command module, in the order its commands appear in ``--help``."""
-    from cli import (
-        commands_core,
-        commands_data,
-        commands_demo,
-        commands_facts,
-        commands_offers,
-        commands_running,
-        commands_tasks,
-    )
+    from afterview.cli.commands import core as commands_core
+    from afterview.cli.commands import data as commands_data
+    from afterview.cli.commands import demo as commands_demo
+    from afterview.cli.commands import facts as commands_facts
+    from afterview.cli.commands import offers as commands_offers
+    from afterview.cli.commands import running as commands_running
+    from afterview.cli.commands import tasks as commands_tasks
 
     for module in (commands_core, commands_facts, commands_tasks, commands_offers,
                    commands_running, commands_data, commands_demo):

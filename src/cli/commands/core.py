@@ -1,0 +1,244 @@
+"""Core commands: apply, note, list/board, show, status, history, verify, config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from afterview.cli.context import (
+    Refused,
+    complete_application,
+    complete_setting,
+    emit_json,
+    session,
+    when,
+)
+from afterview.cli.output import render, views
+
+
+@click.command()
+@click.argument("company")
+@click.argument("role")
+@click.option("--id", "application_id", metavar="ID", help="Choose the id (default: from company and role).")
+@click.option("--source", help="Where you found the job (referral, job board, ...).")
+@click.option("--url", help="The job posting.")
+@click.option("--location", help="Where the job is.")
+@click.option("--contact", "contacts", multiple=True, metavar="NAME", help="A person there (repeatable).")
+@click.option("--at", "at", metavar="WHEN", help="When you applied (default: now).")
+def apply(company: str, role: str, application_id: str | None, source: str | None,
+          url: str | None, location: str | None, contacts: tuple[str, ...],
+          at: str | None) -> None:
+    """Record that you applied for ROLE at COMPANY; prints the new application's id."""
+    from afterview.engine.domain.events import ApplicationSubmitted
+
+    s = session()
+    result = s.engine.apply(
+        ApplicationSubmitted(company.strip(), role.strip(), source, url, location, contacts),
+        application_id=application_id, at=when(at),
+    )
+    if s.as_json:
+        emit_json(views.application_json(result.application))
+    else:
+        click.echo(result.application.id)
+
+
+@click.command()
+@click.argument("app", metavar="APP", shell_complete=complete_application)
+@click.argument("text")
+@click.option("--at", metavar="WHEN", help="When (default: now).")
+def note(app: str, text: str, at: str | None) -> None:
+    """Add a note to an application."""
+    from afterview.engine.domain.events import NoteAdded
+
+    record_fact(app, NoteAdded(text), at)
+
+
+def record_fact(app: str, event: Any, at: str | None) -> None:
+    """Record one fact and print what changed: shared by every fact-entering command."""
+    s = session()
+    result = s.engine.record(app, event, at=when(at))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if s.as_json:
+        emit_json(views.application_json(result.application, s.engine.now(), detail=True))
+        return
+    application = result.application
+    scheduled = [f.event for f in result.facts if f.event.TYPE == "TaskScheduled"
+                 and f.stream_id == application.id]
+    click.echo(f"{application.id}: {render.state_label(application.state)}")
+    for task in scheduled:
+        click.echo(f"  task {task.task_id} due {render.short_time(task.due_at)}: {task.title}")
+    elsewhere = [f for f in result.facts if f.stream_id != application.id]
+    for fact in elsewhere:
+        click.echo(f"  task {fact.event.task_id} on {fact.stream_id}: {fact.event.title}")
+
+
+@click.command("list")
+@click.option("--state", "state", type=click.Choice(render.STATE_ORDER), help="Only this state.")
+def list_(state: str | None) -> None:
+    """Applications with their state, grouped by state (alias: board)."""
+    s = session()
+    apps = [a for a in s.engine.applications() if state is None or a.state == state]
+    if s.as_json:
+        emit_json([views.application_json(a) for a in sorted(apps, key=lambda a: a.id)])
+    else:
+        click.echo(render.board(apps))
+
+
+board = click.Command("board", callback=list_.callback, params=list_.params,
+                      help="Applications grouped by state (same as list).")
+
+
+@click.command()
+@click.argument("app", metavar="APP", shell_complete=complete_application)
+def show(app: str) -> None:
+    """One application: facts so far, offer terms, open tasks."""
+    from afterview.cli.output.views import show_text
+
+    s = session()
+    application = s.engine.application(app)
+    now = s.engine.now()
+    # Only an accepted application's plan looks at the others (its withdrawals elsewhere):
+    # one application is otherwise shown without replaying the whole log.
+    others = s.engine.applications() if application.state == "accepted" else []
+    settings = s.engine.settings
+    if s.as_json:
+        emit_json(views.application_json(application, now, detail=True, settings=settings,
+                                          others=others))
+    else:
+        click.echo(show_text(application, now, settings, others))
+
+
+@click.command()
+@click.argument("app", metavar="APP", required=False, shell_complete=complete_application)
+@click.option("--as-of", metavar="WHEN", help="State as of when things happened.")
+@click.option("--known-at", metavar="WHEN", help="State as the log knew it then.")
+def status(app: str | None, as_of: str | None, known_at: str | None) -> None:
+    """State of one or all applications, now or as of a past time."""
+    s = session()
+    as_of_time, known_time = when(as_of, "--as-of"), when(known_at, "--known-at")
+    if app is not None:
+        from afterview.engine.domain.state import view
+
+        application_id = s.engine.resolve(app)
+        application = view(application_id, s.engine.facts(application_id),
+                           as_of=as_of_time, known_at=known_time)
+        if not application.exists:
+            raise Refused(f"application {application_id!r} did not exist yet then", 1)
+        if s.as_json:
+            emit_json(views.application_json(application))
+        else:
+            click.echo(render.table(("id", "company", "role", "state", "since"),
+                                    [(application.id, application.company, application.role,
+                                      application.state, application.updated_at)]))
+        return
+    apps = s.engine.applications(as_of=as_of_time, known_at=known_time)
+    if s.as_json:
+        emit_json([views.application_json(a) for a in sorted(apps, key=lambda a: a.id)])
+    else:
+        click.echo(render.board(apps))
+
+
+@click.command()
+@click.argument("app", metavar="APP", shell_complete=complete_application)
+def history(app: str) -> None:
+    """Every event of an application in order, with the state after each; voided marked."""
+    from afterview.engine.service.audit import history_rows
+
+    s = session()
+    application_id = s.engine.resolve(app)
+    rows = history_rows(s.engine.stored_events(application_id))
+    if s.as_json:
+        emit_json(rows)
+        return
+    click.echo(render.table(
+        ("#", "event", "occurred", "recorded", "what", "state after"),
+        [(r["position"], r["event_id"][:8], r["occurred_at"][:16].replace("T", " "),
+          r["recorded_at"][:16].replace("T", " "),
+          ("VOIDED " if r["voided"] else "") + r["type"], r["state_after"]) for r in rows],
+    ))
+
+
+@click.command()
+@click.option("--expect", metavar="HEX", help="Also check that the head hash is this one.")
+def verify(expect: str | None) -> None:
+    """Replay the whole log, check the hash chain and the lifecycle; print the head hash."""
+    import re
+
+    from afterview.engine.service.audit import verify_log
+
+    if expect is not None and not re.fullmatch(r"\s*[0-9a-fA-F]{64}\s*", expect):
+        raise Refused(f"--expect {expect!r} is not a head hash: give the 64 hexadecimal digits "
+                      "that 'afterview verify' printed")
+    s = session()
+    report = verify_log(s.engine.store, expect_head=expect)
+    if s.as_json:
+        emit_json(report)
+    else:
+        verdict = "ok" if report["ok"] else "BROKEN"
+        click.echo(f"{verdict}: {report['events']} events, head {report['head']}")
+        for problem in report["problems"]:
+            click.echo(f"  {problem}")
+    if not report["ok"]:
+        raise Refused(f"the log does not verify: {report['problems'][0]}", 1)
+
+
+@click.group()
+def config() -> None:
+    """Settings: deadlines, time zone, holidays (see docs/policies.md)."""
+
+
+@config.command("set", context_settings={"ignore_unknown_options": True})  # VALUE may be -1
+@click.argument("key", shell_complete=complete_setting)
+@click.argument("value")
+def config_set(key: str, value: str) -> None:
+    """Set KEY to VALUE (an empty VALUE unsets a key that has no default, e.g. country)."""
+    s = session()
+    settings = s.engine.set_setting(key, value)
+    shown = _shown(settings.shown()[key])
+    if s.as_json:
+        emit_json({"key": key, "value": shown})
+    else:
+        click.echo(f"{key} = {shown}")
+
+
+@config.command("get")
+@click.argument("key", shell_complete=complete_setting)
+def config_get(key: str) -> None:
+    """Show the value of KEY in force."""
+    from afterview.engine.domain.settings import KEYS
+
+    if key not in KEYS:
+        raise Refused(f"unknown setting {key!r}: use one of {', '.join(KEYS)}")
+    s = session()
+    value = _shown(s.engine.settings.shown()[key])
+    if s.as_json:
+        emit_json({"key": key, "value": value})
+    else:
+        click.echo("" if value is None else value)
+
+
+@config.command("list")
+def config_list() -> None:
+    """Every setting with the value in force."""
+    from afterview.engine.domain.settings import describe
+
+    s = session()
+    values = {k: _shown(v) for k, v in s.engine.settings.shown().items()}
+    if s.as_json:
+        emit_json(values)
+    else:
+        click.echo(render.table(("key", "value", "meaning"),
+                                [(k, v, describe(k)) for k, v in values.items()]))
+
+
+def _shown(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return render.plain_number(value)
+    return value
+
+
+COMMANDS = [apply, note, list_, board, show, status, history, verify, config]

@@ -1,0 +1,73 @@
+"""Running commands: ``daemon`` (fires tasks as they fall due) and ``tick`` (one pass)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from afterview.cli.context import Refused, emit_json, session
+from afterview.cli.output import render
+
+if TYPE_CHECKING:
+    from afterview.engine.runtime.daemon import Notifier
+
+_HOOK = click.option(
+    "--hook", metavar="CMD",
+    help="Run CMD (split like a shell would, run without one) for each firing, with the "
+         "task's JSON on its stdin.",
+)
+_NO_DESKTOP = click.option("--no-desktop", is_flag=True,
+                           help="No desktop notification (notify-send).")
+
+
+def _notifier(hook: str | None, no_desktop: bool, lines: str) -> Notifier:
+    from afterview.engine.runtime.daemon import Notifier, parse_hook
+
+    try:
+        argv = parse_hook(hook)
+    except ValueError as error:
+        raise Refused(str(error)) from None
+    return Notifier(render.task_json, hook=argv, desktop=not no_desktop, lines=lines)
+
+
+@click.command()
+@_HOOK
+@_NO_DESKTOP
+def tick(hook: str | None, no_desktop: bool) -> None:
+    """One pass as of now: fire every open task that is due, print what fired, exit.
+
+    Prints nothing when nothing was due (quiet under cron).
+    """
+    from afterview.engine.runtime.daemon import tick as tick_once
+
+    s = session()
+    s.actor = "daemon"  # firings are the daemon's work, whoever runs the pass
+    notifier = _notifier(hook, no_desktop, "none" if s.as_json else "text")
+    fired, now = tick_once(s.engine, notifier)
+    if s.as_json:
+        emit_json({"fired": [render.task_json(task, now) for task in fired]})
+
+
+@click.command()
+@click.option("--poll", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True,
+              metavar="SECONDS", help="How often to look for changes made by other commands.")
+@_HOOK
+@_NO_DESKTOP
+def daemon(poll: float, hook: str | None, no_desktop: bool) -> None:
+    """Run in the foreground until SIGTERM or SIGINT, firing tasks as they fall due.
+
+    One line per firing on stdout (one JSON object per line with --json); other messages on
+    stderr. See docs/daemon.md for running it under systemd.
+    """
+    from afterview.engine.runtime.daemon import Daemon
+
+    s = session()
+    notifier = _notifier(hook, no_desktop, "json" if s.as_json else "text")
+    s.engine.settings  # noqa: B018  # open (or create) the database now: refuse before starting
+    path = s.db_path
+    s.close()  # the daemon's threads open their own connections
+    raise SystemExit(Daemon(path, notifier, poll).run())
+
+
+COMMANDS = [daemon, tick]

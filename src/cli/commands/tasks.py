@@ -1,0 +1,85 @@
+"""Task commands: agenda, done, snooze, dismiss."""
+
+from __future__ import annotations
+
+import click
+
+from afterview.cli.context import complete_task, emit_json, session, when
+from afterview.cli.output import render
+
+
+@click.command()
+@click.option("--all", "show_all", is_flag=True, help="Also tasks that are closed.")
+@click.option("--until", "until", metavar="WHEN",
+              help="Only tasks due by then (a date alone: by the end of that day).")
+def agenda(show_all: bool, until: str | None) -> None:
+    """Open tasks, overdue first, then soonest first."""
+    from afterview.engine.service.api import tasks_of
+
+    s = session()
+    now = s.engine.now()
+    limit = when(until, "--until", whole_day=True)
+    applications = s.engine.applications()  # the log is replayed once per command
+    tasks = [t for t in tasks_of(applications, include_closed=show_all)
+             if limit is None or t.due_at <= limit]
+    tasks.sort(key=lambda t: (not (t.is_open and t.due_at <= now), t.due_at))
+    if s.as_json:
+        emit_json([render.task_json(t, now) for t in tasks])
+    elif show_all:
+        click.echo(render.table(("task", "due", "status", "application", "what"),
+                                [(t.id, t.due_at, t.outcome or t.status, t.application, t.title)
+                                 for t in tasks]))
+    else:
+        click.echo(render.agenda(tasks, now))
+        from afterview.cli.output.views import negotiation_hints  # offers below target_salary
+
+        for hint in negotiation_hints(applications, s.engine.settings):
+            click.echo(hint)
+
+
+@click.command()
+@click.argument("task", metavar="TASK", shell_complete=complete_task)
+@click.option("--note", metavar="T", help="What you did.")
+def done(task: str, note: str | None) -> None:
+    """Close a task as done."""
+    s = session()
+    result = s.engine.close_task(task, "done", note)
+    _echo_task(result.facts[0].event.task_id, result.application, "done")
+
+
+@click.command()
+@click.argument("task", metavar="TASK", shell_complete=complete_task)
+@click.option("--until", "until", required=True, metavar="WHEN", help="The new due time.")
+def snooze(task: str, until: str) -> None:
+    """Move a task's due time."""
+    s = session()
+    moved_to = when(until, "--until")
+    assert moved_to is not None
+    result = s.engine.snooze_task(task, moved_to)
+    _echo_task(result.facts[0].event.task_id, result.application,
+               f"due {render.short_time(moved_to)}")
+
+
+@click.command()
+@click.argument("task", metavar="TASK", shell_complete=complete_task)
+@click.option("--reason", metavar="T", help="Why it does not need doing.")
+def dismiss(task: str, reason: str | None) -> None:
+    """Close a task without doing it."""
+    s = session()
+    result = s.engine.close_task(task, "dismissed", reason)
+    _echo_task(result.facts[0].event.task_id, result.application, "dismissed")
+
+
+def _echo_task(task_id: str, app: object, verb: str) -> None:
+    from afterview.engine.domain.state import Application
+
+    assert isinstance(app, Application)
+    s = session()
+    task = app.tasks[task_id]
+    if s.as_json:
+        emit_json(render.task_json(task, s.engine.now()))
+    else:
+        click.echo(f"{task.id}: {verb} ({task.title})")
+
+
+COMMANDS = [agenda, done, snooze, dismiss]

@@ -1,0 +1,1 @@
+"""Rendering for people and for machines: tables, JSON shapes, terminal hygiene."""

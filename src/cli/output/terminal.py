@@ -1,0 +1,85 @@
+"""What reaches a person's terminal: text typed into afterview is shown, never obeyed.
+
+A company name or a note may hold escape sequences (clear the screen, set the window title,
+write the clipboard, make a fake link), bidi overrides that reorder what is shown, or plain
+control characters. Tables already replace them; this guard catches every other view
+(``show``, ``compare``, ``practice``, ``draft``, the lines a fact command prints) in one
+place: while stdout is a terminal, each write passes through ``terminal_safe``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+# The only escape sequences afterview writes itself: colour, bold and reset (click.style).
+_OWN_STYLES = re.compile(r"\x1b\[(?:0|1|3[0-7]|9[0-7])m")
+_KEPT = frozenset("\n\t\u200c\u200d")  # zero-width (non-)joiners build emoji and scripts
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() or ch in _KEPT else "?" for ch in text)
+
+
+def terminal_safe(text: str, *, colour: bool = False) -> str:
+    """``text`` with every control character, escape sequence and bidi override replaced
+    by ``?``; with ``colour``, afterview's own colour codes are kept."""
+    if not colour:
+        return _printable(text)
+    kept, start = [], 0
+    for match in _OWN_STYLES.finditer(text):
+        kept += [_printable(text[start:match.start()]), match.group()]
+        start = match.end()
+    kept.append(_printable(text[start:]))
+    return "".join(kept)
+
+
+class _GuardedTerminal:
+    """stdout, with every write made safe for the terminal. It has no ``buffer``, so click
+    cannot write bytes around it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        from afterview.cli.output.render import colour_enabled
+
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str")
+        self._inner.write(terminal_safe(text, colour=colour_enabled()))
+        return len(text)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return int(self._inner.fileno())
+
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self._inner, "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str:
+        return str(getattr(self._inner, "errors", None) or "strict")
+
+
+@contextmanager
+def guarded_stdout() -> Iterator[None]:
+    """While it lasts, stdout (when it is a terminal) shows typed text without obeying it."""
+    original = sys.stdout
+    if original is None or isinstance(original, _GuardedTerminal) or not original.isatty():
+        yield
+        return
+    sys.stdout = _GuardedTerminal(original)  # a TextIO stand-in: write, flush, isatty
+    try:
+        yield
+    finally:
+        if isinstance(sys.stdout, _GuardedTerminal):
+            sys.stdout = original

@@ -1,0 +1,300 @@
+"""Readable views of one application for ``show``: its facts, every offer and counter, the
+negotiation aid while an offer is below your target, and the plan after acceptance; plus
+the same offer parts as JSON for ``show --json`` and the negotiation hints of ``agenda``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from afterview.cli.output import render
+
+if TYPE_CHECKING:
+    from afterview.engine.domain.offers import AcceptancePlan, NegotiationAid
+    from afterview.engine.domain.settings import Settings
+    from afterview.engine.domain.state import Application, OfferRound
+
+
+def show_text(app: Application, now: datetime, settings: Settings,
+              others: Sequence[Application] = ()) -> str:
+    from afterview.engine.domain.offers import acceptance_plan, negotiation_aid
+
+    lines = [
+        render.paint(f"{app.company} — {app.role}", bold=True),
+        f"id: {app.id}    state: {render.state_label(app.state)}"
+        f" (since {render.short_time(app.updated_at) if app.updated_at else '-'})",
+    ]
+    if app.applied_at:
+        lines.append(f"applied: {render.short_time(app.applied_at)}"
+                     + (f" via {app.source}" if app.source else ""))
+    for label, value in (("url", app.url), ("location", app.location)):
+        if value:
+            lines.append(f"{label}: {value}")
+    if app.contacts:
+        lines.append("contacts: " + ", ".join(
+            c.name + (f" ({c.title})" if c.title else "") for c in app.contacts))
+    for interview in app.interviews:
+        when = interview.held_at or interview.scheduled_for
+        state = "held" if interview.held_at else "scheduled"
+        people = f" with {', '.join(interview.interviewers)}" if interview.interviewers else ""
+        lines.append(f"interview round {interview.round} {state} "
+                     f"{render.short_time(when) if when else ''}{people}")
+    lines += round_lines(app)
+    for at, text in app.notes:
+        lines.append(f"note {render.short_time(at)}: {text}")
+    aid = negotiation_aid(app, settings)
+    if aid is not None:
+        lines += ["", *negotiation_lines(aid, app.id)]
+    plan = acceptance_plan(app, others, settings)
+    if plan is not None:
+        lines += ["", *plan_lines(plan, now)]
+    tasks = app.open_tasks()
+    if tasks:
+        lines.append("")
+        lines.append(render.agenda(tasks, now))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Offers and counters, every round
+
+
+def _money(amount: Any, currency: str | None = None) -> str:
+    from afterview.engine.domain.offers import format_money
+
+    return format_money(amount, currency)
+
+
+def terms_summary(terms: Any) -> str:
+    """Every recorded term of an offer or counter, then the two totals."""
+    from afterview.engine.domain.offers import total_compensation
+
+    comp = total_compensation(terms)
+    parts = [f"base {_money(terms.base, terms.currency)}"]
+    if terms.bonus is not None or terms.bonus_percent is not None:
+        percent = f" ({terms.bonus_percent}% of base)" if terms.bonus is None else ""
+        parts.append(f"bonus {_money(comp.bonus)}{percent}")
+    for label, value in (("signing", terms.signing), ("relocation", terms.relocation)):
+        if value is not None:
+            parts.append(f"{label} {_money(value)}")
+    if terms.equity_per_year is not None:
+        parts.append(f"equity {_money(comp.equity_per_year)}/yr")
+    elif terms.equity_total is not None:
+        parts.append(f"equity {_money(terms.equity_total)} over {terms.equity_years or 4} years "
+                     f"= {_money(comp.equity_per_year)}/yr")
+    if terms.benefits or terms.benefits_value is not None:
+        value = f" worth {_money(terms.benefits_value)}/yr" if terms.benefits_value is not None else ""
+        parts.append(f"benefits {', '.join(terms.benefits) or '-'}{value}")
+    if terms.commute_minutes is not None or terms.commute_cost is not None:
+        minutes = f" {terms.commute_minutes} min each way" if terms.commute_minutes is not None else ""
+        cost = f" costing {_money(terms.commute_cost)}/yr" if terms.commute_cost is not None else ""
+        parts.append(f"commute{minutes}{cost}")
+    if terms.remote_days is not None:
+        parts.append(f"remote {terms.remote_days} days/week")
+    if len(parts) == 1:
+        return parts[0]  # a base alone (a typical ask): totals would hide the rest of the package
+    totals = (f"first year {_money(comp.first_year_total, comp.currency)}, "
+              f"yearly {_money(comp.yearly_total, comp.currency)}")
+    return "; ".join(parts) + f" -> {totals}"
+
+
+def _round_label(offer_round: OfferRound, number: int) -> str:
+    if offer_round.side == "counter":
+        return "your ask"
+    return "revised offer" if offer_round.revised or number > 1 else "offer"
+
+
+def round_lines(app: Application) -> list[str]:
+    from afterview.engine.domain.offers import negotiation_rounds
+
+    if not app.rounds:
+        return []
+    lines = ["offers and counters:"]
+    for pair in negotiation_rounds(app.rounds):
+        for offer_round in (pair.offer, pair.ask):
+            if offer_round is None:
+                continue
+            lines.append(f"  round {pair.number} {_round_label(offer_round, pair.number)} "
+                         f"{render.short_time(offer_round.at)}: {terms_summary(offer_round.terms)}")
+            extras = []
+            if offer_round.respond_by:
+                extras.append(f"respond by {render.short_time(offer_round.respond_by)}")
+            if offer_round.reasons:
+                extras.append(f"reasons: {', '.join(offer_round.reasons)}")
+            if offer_round.note:
+                extras.append(f"note: {offer_round.note}")
+            if extras:
+                lines.append("      " + "; ".join(extras))
+    return lines
+
+
+# ---------------------------------------------------------------------------
+# Negotiation aid and the plan after acceptance
+
+
+def gap_sentence(aid: NegotiationAid) -> str:
+    return (f"the offer's base {_money(aid.offered_base, aid.currency)} is "
+            f"{_money(aid.gap, aid.currency)} below your target {_money(aid.target, aid.currency)} "
+            f"(+{aid.gap_percent}% would reach it)")
+
+
+def negotiation_lines(aid: NegotiationAid, app_id: str) -> list[str]:
+    package = (f"  weighing the whole package, the first year is worth "
+               f"{_money(aid.first_year_total, aid.currency)}")
+    if aid.first_year_total >= aid.target:
+        package += ", which reaches your target: weigh that before countering"
+    lines = [render.paint("Negotiation: " + gap_sentence(aid), "yellow", bold=True), package]
+    if aid.arguments:
+        lines.append("  arguments your records back:")
+        lines += [f"  - {a.description}: {a.evidence}" for a in aid.arguments]
+    else:
+        lines += ["  no argument recorded yet. The legitimate ones: commute and relocation expenses,",
+                  "  a degree the job did not require, certifications or costly training. Record",
+                  f"  those that are true, e.g. afterview note {app_id} \"#degree MSc, not required\""]
+    lines.append(f"  draft it: afterview draft counter-offer {app_id}")
+    return lines
+
+
+def _day(day: date | None) -> str:
+    return "-" if day is None else f"{day:%a} {day.isoformat()}"
+
+
+def plan_lines(plan: AcceptancePlan, now: datetime) -> list[str]:
+    lines = [render.paint("After acceptance:", "bright_green", bold=True)]
+    if plan.start_date is None:
+        lines.append(f"  no start date recorded: void the acceptance (its id: afterview history "
+                     f"{plan.application}) and accept again with --start to plan notice and rest")
+    else:
+        notice = f"  give notice by:     {_day(plan.notice_date)} ({plan.notice_days} days before)"
+        if plan.notice_given_at is not None:
+            notice += f"; notice given {render.short_time(plan.notice_given_at)}"
+        elif not plan.currently_employed:
+            notice += ("; none needed while currently_employed is false "
+                       "(afterview config set currently_employed true)")
+        elif plan.notice_date is not None and plan.notice_date < now.date():
+            notice += "; OVERDUE"
+        lines += [f"  start date:         {_day(plan.start_date)}",
+                  f"  rest days:          {plan.rest_days} calendar days off between jobs",
+                  f"  last working day:   {_day(plan.last_working_day)}",
+                  notice]
+    if plan.withdrawals:
+        lines.append("  withdraw elsewhere:")
+        for other, task in plan.withdrawals:
+            lines.append(f"  - {other.id} ({other.company}, {other.role}): task {task.id} due "
+                         f"{render.short_time(task.due_at)}; afterview draft withdrawal {other.id}")
+    else:
+        lines.append("  withdraw elsewhere: nothing open")
+    return lines
+
+
+def negotiation_hints(apps: Iterable[Application], settings: Settings) -> list[str]:
+    """One line per open offer below your target, for the agenda."""
+    from afterview.engine.domain.offers import negotiation_aid
+
+    hints = []
+    for app in sorted(apps, key=lambda a: a.id):
+        aid = negotiation_aid(app, settings)
+        if aid is None:
+            continue
+        backed = ", ".join(a.kind for a in aid.arguments) or "none recorded yet"
+        hints.append(f"negotiate {app.id}: {gap_sentence(aid)}; arguments on record: {backed}; "
+                     f"see afterview show {app.id}")
+    return hints
+
+
+# ---------------------------------------------------------------------------
+# JSON
+
+
+def round_json(offer_round: OfferRound) -> dict[str, Any]:
+    from afterview.engine.domain.offers import total_compensation
+
+    comp = total_compensation(offer_round.terms)
+    return {
+        "side": offer_round.side,
+        "at": render.iso(offer_round.at),
+        "event_id": offer_round.event_id,
+        **render.terms_json(offer_round.terms),
+        "first_year_total": render.plain_number(comp.first_year_total),
+        "yearly_total": render.plain_number(comp.yearly_total),
+        "respond_by": render.iso(offer_round.respond_by),
+        "revised": offer_round.revised,
+        "reasons": list(offer_round.reasons),
+        "note": offer_round.note,
+    }
+
+
+def aid_json(aid: NegotiationAid | None) -> dict[str, Any] | None:
+    if aid is None:
+        return None
+    return {
+        "currency": aid.currency,
+        "offered_base": render.plain_number(aid.offered_base),
+        "target": render.plain_number(aid.target),
+        "gap": render.plain_number(aid.gap),
+        "gap_percent": float(aid.gap_percent),
+        "first_year_total": render.plain_number(aid.first_year_total),
+        "arguments": [{"kind": a.kind, "description": a.description, "evidence": a.evidence}
+                      for a in aid.arguments],
+    }
+
+
+def plan_json(plan: AcceptancePlan | None, now: datetime) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+
+    def day(value: date | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    return {
+        "start_date": day(plan.start_date),
+        "rest_days": plan.rest_days,
+        "last_working_day": day(plan.last_working_day),
+        "notice_days": plan.notice_days,
+        "notice_date": day(plan.notice_date),
+        "currently_employed": plan.currently_employed,
+        "notice_given_at": render.iso(plan.notice_given_at),
+        "withdrawals": [render.task_json(task, now) for _, task in plan.withdrawals],
+    }
+
+
+def offer_details_json(app: Application, now: datetime, settings: Settings | None,
+                       others: Sequence[Application] = ()) -> dict[str, Any]:
+    """The offer parts of ``show --json``: every round; with the settings, the aid and plan."""
+    from afterview.engine.domain.offers import acceptance_plan, negotiation_aid
+
+    details: dict[str, Any] = {"rounds": [round_json(r) for r in app.rounds]}
+    if settings is not None:
+        details["negotiation"] = aid_json(negotiation_aid(app, settings))
+        details["plan"] = plan_json(acceptance_plan(app, others, settings), now)
+    return details
+
+
+def application_json(app: Application, now: datetime | None = None,
+                     *, detail: bool = False, settings: Any = None,
+                     others: Sequence[Application] = ()) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": app.id,
+        "company": app.company,
+        "role": app.role,
+        "state": app.state,
+        "applied_at": render.iso(app.applied_at),
+        "updated_at": render.iso(app.last_event_at),
+        "state_since": render.iso(app.updated_at),
+    }
+    if detail:
+        assert now is not None
+        data.update({
+            "source": app.source,
+            "url": app.url,
+            "location": app.location,
+            "contacts": [{"name": c.name, "title": c.title, "email": c.email}
+                         for c in app.contacts],
+            "offer": render.offer_json(app.offer),
+            "tasks": [render.task_json(t, now) for t in sorted(app.open_tasks(),
+                                                         key=lambda t: t.due_at)],
+        })
+        data.update(offer_details_json(app, now, settings, others))
+    return data

@@ -1,0 +1,360 @@
+"""Commands and ``decide``: check a command against the lifecycle and the rules, and return
+the new facts (or raise a ``DomainError`` that says what is wrong).
+
+Pure: the clock, the calendar and the settings arrive in ``Context``; event ids derive from
+``Context.command_id``, so deciding the same command twice gives the same facts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from afterview.engine.domain import events as ev
+from afterview.engine.domain import lifecycle, policies
+from afterview.engine.domain.settings import Settings, normalise
+from afterview.engine.domain.state import PROFILE_STREAM, Application, DomainError, Fact, InvalidValue, Task
+
+_FIRING_NAMESPACE = uuid.UUID("5b1f4a52-8a4e-4c43-9d6c-5f0b7f1a7e11")
+
+
+@attrs.frozen
+class Context:
+    """Everything the domain may know about the world: handed in, never looked up."""
+
+    now: datetime
+    calendar: Any  # engine.calendar.WorkCalendar
+    settings: Settings
+    command_id: str
+
+
+@attrs.frozen
+class Record:
+    """Record a fact about an application (a submission creates it)."""
+
+    application_id: str
+    event: Any
+    occurred_at: datetime
+
+
+@attrs.frozen
+class VoidEvent:
+    application_id: str
+    event_id: str
+    reason: str
+    occurred_at: datetime
+
+
+@attrs.frozen
+class CloseTask:
+    application_id: str
+    task_id: str
+    outcome: str  # done or dismissed
+    note: str | None
+    occurred_at: datetime
+
+
+@attrs.frozen
+class SnoozeTask:
+    application_id: str
+    task_id: str
+    until: datetime
+    occurred_at: datetime
+
+
+@attrs.frozen
+class FireTask:
+    application_id: str
+    task_id: str
+
+
+@attrs.frozen
+class ChangeSetting:
+    key: str
+    value: str
+
+
+@attrs.frozen
+class Decision:
+    facts: list[Fact]
+    warnings: list[str] = attrs.Factory(list)
+
+
+def firing_event_id(task_id: str, due_at: datetime) -> str:
+    """One firing per task and due time: a snoozed task may fire again at its new time."""
+    return str(uuid.uuid5(_FIRING_NAMESPACE, f"{task_id}@{due_at.isoformat()}"))
+
+
+def _ids(command_id: str) -> Iterator[str]:
+    namespace = uuid.UUID(command_id)
+    index = 0
+    while True:
+        yield str(uuid.uuid5(namespace, str(index)))
+        index += 1
+
+
+# ---------------------------------------------------------------------------
+# Checks
+
+
+def _refuse_invalid_move(app: Application, type_name: str) -> None:
+    if (app.state, type_name) in lifecycle.TABLE and lifecycle.allowed(app.state, type_name):
+        return
+    command = lifecycle.COMMAND_NAMES[type_name]
+    if not app.exists:
+        raise DomainError(f"unknown application {app.id!r}: see 'afterview list'")
+    if type_name == "ApplicationSubmitted":
+        raise DomainError(f"application {app.id!r} already exists: choose another --id")
+    allowed_in = " or ".join(s for s in lifecycle.sources_of(type_name))
+    raise DomainError(
+        f"cannot '{command}' application {app.id!r}: it is {app.state}; "
+        f"'{command}' is only allowed when it is {allowed_in}"
+    )
+
+
+def _refuse_bad_time(app: Application, type_name: str, occurred_at: datetime, now: datetime) -> None:
+    if occurred_at > now:
+        raise InvalidValue(
+            f"--at {occurred_at.isoformat()} is in the future: record a fact once it has happened"
+        )
+    if app.applied_at is not None and occurred_at < app.applied_at:
+        raise InvalidValue(
+            f"--at {occurred_at.isoformat()} is before the application was submitted "
+            f"({app.applied_at.isoformat()})"
+        )
+    changes_state = lifecycle.TABLE.get((app.state, type_name), app.state) != app.state
+    if changes_state and app.updated_at is not None and occurred_at < app.updated_at:
+        raise InvalidValue(
+            f"--at {occurred_at.isoformat()} is before the last change of state "
+            f"({app.updated_at.isoformat()}): a state change cannot come before the one it follows"
+        )
+
+
+def _required_text(name: str, value: str | None) -> None:
+    if value is None or not value.strip():
+        raise InvalidValue(f"{name} cannot be empty")
+
+
+_MONEY_FIELDS = (
+    "base", "bonus", "bonus_percent", "signing", "equity_per_year", "equity_total",
+    "relocation", "benefits_value", "commute_cost",
+)
+
+
+def check_terms(terms: ev.OfferTerms) -> None:
+    """Amounts are finite and not negative; the base salary is above zero."""
+    for name in _MONEY_FIELDS:
+        value: Decimal | None = getattr(terms, name)
+        if value is not None and (not value.is_finite() or value < 0):
+            raise InvalidValue(f"{name.replace('_', ' ')} {value} is not allowed: use 0 or more")
+    if terms.base <= 0:
+        raise InvalidValue("the salary must be above 0")
+    for name in ("equity_years", "commute_minutes", "remote_days"):
+        count = getattr(terms, name)
+        if count is not None and count < 0:
+            raise InvalidValue(f"{name.replace('_', ' ')} cannot be negative")
+    if terms.remote_days is not None and terms.remote_days > 7:
+        raise InvalidValue("remote days are per week: use 0 to 7")
+
+
+def _check_values(app: Application, event: Any, occurred_at: datetime, now: datetime) -> None:
+    if isinstance(event, ev.ApplicationSubmitted):
+        _required_text("the company", event.company)
+        _required_text("the role", event.role)
+    elif isinstance(event, ev.OfferReceived | ev.CounterOfferMade):
+        check_terms(event.terms)
+    elif isinstance(event, ev.NoteAdded | ev.ReflectionRecorded | ev.FeedbackReceived):
+        _required_text("the text", event.text)
+    elif isinstance(event, ev.ContactAdded):
+        _required_text("the contact's name", event.name)
+    elif isinstance(event, ev.InterviewScheduled) and event.round < 1:
+        raise InvalidValue("the interview round must be 1 or more")
+    elif isinstance(event, ev.DecisionTimeRequested) and event.until <= now:
+        raise InvalidValue(f"--until {event.until.isoformat()} has passed: ask for a later date")
+    respond_by = event.respond_by if isinstance(event, ev.OfferReceived) else None
+    if respond_by is not None and respond_by <= occurred_at:
+        raise InvalidValue("--respond-by must be after the offer was received")
+
+
+# ---------------------------------------------------------------------------
+# decide
+
+
+def _facts_for(stream: str, ids: Iterator[str], at: datetime, events: Iterable[Any]) -> list[Fact]:
+    return [Fact(stream, next(ids), at, event) for event in events]
+
+
+def _record(command: Record, app: Application, context: Context,
+            others: Iterable[Application]) -> Decision:
+    event = command.event
+    _refuse_invalid_move(app, event.TYPE)
+    _refuse_bad_time(app, event.TYPE, command.occurred_at, context.now)
+    _check_values(app, event, command.occurred_at, context.now)
+    ids = _ids(context.command_id)
+    fact = Fact(app.id, next(ids), command.occurred_at, event)
+    named = app if app.exists else Application(app.id, company=event.company, role=event.role)
+    deadlines = policies.Deadlines(context.calendar, context.settings)
+    facts = [fact, *_facts_for(app.id, ids, command.occurred_at,
+                               policies.react(named, fact, deadlines))]
+    warnings = []
+    if isinstance(event, ev.OfferAccepted):
+        for other_id, scheduled in policies.withdraw_elsewhere(app, fact, others, deadlines):
+            facts.append(Fact(other_id, next(ids), command.occurred_at, scheduled))
+        warnings += _notice_warnings(facts, context)
+    return Decision(facts, warnings)
+
+
+def _notice_warnings(facts: list[Fact], context: Context) -> list[str]:
+    for fact in facts:
+        event = fact.event
+        is_notice = isinstance(event, ev.TaskScheduled) and event.kind == policies.RESIGNATION_NOTICE
+        if is_notice and event.due_at < context.now:
+            settings = context.settings
+            return [
+                f"the start date leaves less than the {settings.notice_days} days of notice "
+                f"plus {settings.rest_days} rest days: notice was due "
+                f"{event.due_at.date().isoformat()}"
+            ]
+    return []
+
+
+def _task(app: Application, task_id: str) -> Task:
+    task = app.tasks.get(task_id)
+    if task is None:
+        raise DomainError(f"unknown task {task_id!r}: see 'afterview agenda'")
+    return task
+
+
+def _close_task(command: CloseTask, app: Application, context: Context) -> Decision:
+    task = _task(app, command.task_id)
+    if not task.is_open:
+        raise DomainError(f"task {task.id} is already {task.outcome}: nothing to {command.outcome}")
+    event = ev.TaskClosed(task.id, command.outcome, command.note, None)
+    return Decision([Fact(app.id, next(_ids(context.command_id)), command.occurred_at, event)])
+
+
+def _snooze_task(command: SnoozeTask, app: Application, context: Context) -> Decision:
+    task = _task(app, command.task_id)
+    if not task.is_open:
+        raise DomainError(f"task {task.id} is already {task.outcome}: it cannot be snoozed")
+    if command.until <= context.now:
+        raise InvalidValue(f"--until {command.until.isoformat()} has passed: choose a later time")
+    event = ev.TaskSnoozed(task.id, command.until, None)
+    return Decision([Fact(app.id, next(_ids(context.command_id)), command.occurred_at, event)])
+
+
+def _fire_task(command: FireTask, app: Application, context: Context) -> Decision:
+    task = app.tasks.get(command.task_id)
+    if task is None or not task.is_open or task.fired or task.due_at > context.now:
+        return Decision([])
+    event = ev.TaskFired(task.id, task.due_at)
+    return Decision([Fact(app.id, firing_event_id(task.id, task.due_at), context.now, event)])
+
+
+def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Context,
+          others: Iterable[Application] = ()) -> Decision:
+    from afterview.engine.domain.state import effective, evolve
+
+    _required_text("the reason", command.reason)
+    target = next((f for f in facts if f.event_id == command.event_id), None)
+    if target is None:
+        raise DomainError(f"no event {command.event_id} in application {app.id!r}")
+    if type(target.event) in (ev.EventVoided, ev.ApplicationSubmitted):
+        what = "a correction" if type(target.event) is ev.EventVoided else "the submission"
+        raise DomainError(f"cannot void {what}: withdraw the application or void a later fact")
+    if target.event_id not in {f.event_id for f in effective(facts)}:
+        raise DomainError(f"event {command.event_id} is already voided")
+    event = ev.EventVoided(command.event_id, command.reason)
+    ids = _ids(context.command_id)
+    fact = Fact(app.id, next(ids), command.occurred_at, event)
+    replayed = Application(app.id)
+    for kept in effective([*facts, fact]):
+        if (replayed.state, kept.event.TYPE) not in lifecycle.TABLE and kept.event.TYPE in (
+            lifecycle.LIFECYCLE_TRIGGERS
+        ):
+            raise DomainError(
+                f"cannot void {command.event_id}: the later '{kept.event.TYPE}' "
+                f"({kept.event_id[:8]}) depends on it; void that one first"
+            )
+        evolve(replayed, kept)
+    # Replay skips what the voided fact caused only within its own stream; tasks it put on
+    # other applications (an acceptance's withdraw-application) are closed explicitly.
+    closures = [
+        Fact(other.id, next(ids), command.occurred_at,
+             ev.TaskClosed(task.id, "moot", "the fact that scheduled it was voided", fact.event_id))
+        for other in others if other.id != app.id
+        for task in other.open_tasks() if task.cause_event_id == command.event_id
+    ]
+    return Decision([fact, *_kept_closed(app, replayed, effective([*facts, fact]), fact, ids),
+                     *closures])
+
+
+def _kept_closed(before: Application, after: Application, kept: list[Fact], void: Fact,
+                 ids: Iterator[str]) -> list[Fact]:
+    """A task the void reopens (the voided fact had closed it) is closed again if a later
+    kept fact would have closed it: voiding an interview must not reopen the follow-up on an
+    application that was declined since."""
+    closed = []
+    for task in after.open_tasks():
+        if before.tasks[task.id].is_open:
+            continue
+        scheduled = next(i for i, f in enumerate(kept) if _schedules(f, task.id))
+        for later in kept[scheduled + 1:]:
+            satisfies = (task.kind in policies.SATISFIED_BY.get(type(later.event), ())
+                         and task.scheduled_at <= later.occurred_at)
+            if satisfies or policies.is_terminal_type(later.event.TYPE):
+                event = ev.TaskClosed(task.id, "satisfied" if satisfies else "moot",
+                                      f"{later.event.TYPE} recorded", void.event_id)
+                closed.append(Fact(before.id, next(ids), void.occurred_at, event))
+                break
+    return closed
+
+
+def _schedules(fact: Fact, task_id: str) -> bool:
+    return isinstance(fact.event, ev.TaskScheduled) and fact.event.task_id == task_id
+
+
+def _change_setting(command: ChangeSetting, context: Context) -> Decision:
+    value = normalise(command.key, command.value)
+    if command.key == "subdivision" and value is not None:
+        from afterview.engine.domain.calendar import CalendarError, validate_subdivision
+
+        if context.settings.country is None:
+            raise InvalidValue("set a country before a subdivision: afterview config set country US")
+        try:
+            value = validate_subdivision(context.settings.country, value)
+        except CalendarError as error:
+            raise InvalidValue(str(error)) from None
+    event = ev.SettingChanged(command.key, value)
+    return Decision([Fact(PROFILE_STREAM, next(_ids(context.command_id)), context.now, event)])
+
+
+def decide(
+    command: Any,
+    app: Application | None,
+    context: Context,
+    *,
+    others: Iterable[Application] = (),
+    facts: list[Fact] | None = None,
+) -> Decision:
+    """The facts ``command`` adds, given the application's state (and, for an acceptance,
+    the other applications; for a correction, the application's facts)."""
+    if isinstance(command, ChangeSetting):
+        return _change_setting(command, context)
+    assert app is not None, "every command but a setting is about one application"
+    if isinstance(command, Record):
+        return _record(command, app, context, others)
+    if isinstance(command, CloseTask):
+        return _close_task(command, app, context)
+    if isinstance(command, SnoozeTask):
+        return _snooze_task(command, app, context)
+    if isinstance(command, FireTask):
+        return _fire_task(command, app, context)
+    if isinstance(command, VoidEvent):
+        return _void(command, app, facts or [], context, others)
+    raise TypeError(f"not a command: {command!r}")

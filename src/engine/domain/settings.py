@@ -1,0 +1,174 @@
+"""Settings: what the policies read, their defaults, and how a value is checked.
+
+Settings are facts (``SettingChanged`` in the profile stream), so the audit shows which
+settings were in force when each deadline was computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from afterview.engine.domain.state import InvalidValue
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidValue(f"{text!r} is not a whole number of days") from None
+    if value < 0 or value > 365:
+        raise InvalidValue(f"{value} days is out of range: use a whole number from 0 to 365")
+    return value
+
+
+def _hours(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidValue(f"{text!r} is not a whole number of hours") from None
+    if value < 0 or value > 24 * 60:
+        raise InvalidValue(f"{value} hours is out of range: use a whole number from 0 to 1440")
+    return value
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "1", "on"):
+        return True
+    if lowered in ("false", "no", "0", "off"):
+        return False
+    raise InvalidValue(f"{text!r} is not true or false")
+
+
+def _money(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidValue(f"{text!r} is not an amount of money") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidValue(f"{text!r} is not an amount of money: use a number of 0 or more")
+    return value
+
+
+def _timezone(text: str) -> str:
+    from afterview.engine.domain.calendar import CalendarError, validate_timezone
+
+    try:
+        return str(validate_timezone(text))
+    except CalendarError as error:
+        raise InvalidValue(str(error)) from None
+
+
+def _country(text: str) -> str:
+    from afterview.engine.domain.calendar import CalendarError, validate_country
+
+    try:
+        return validate_country(text)
+    except CalendarError as error:
+        raise InvalidValue(str(error)) from None
+
+
+def _clock(text: str) -> str:
+    from afterview.engine.domain.calendar import CalendarError, parse_clock_time
+
+    try:
+        return parse_clock_time(text).strftime("%H:%M")
+    except CalendarError as error:
+        raise InvalidValue(str(error)) from None
+
+
+def _currency(text: str) -> str:
+    code = text.strip().upper()
+    if len(code) != 3 or not code.isalpha() or not code.isascii():
+        raise InvalidValue(f"{text!r} is not a currency code: use three letters such as USD")
+    return code
+
+
+def _text(text: str) -> str:
+    return text
+
+
+# key -> (parse the text a person typed into its stored form, default, help)
+_SPEC: dict[str, tuple[Callable[[str], Any], Any, str]] = {
+    "timezone": (_timezone, None, "zone for local dates and workday_start (IANA name)"),
+    "country": (_country, None, "holiday calendar, ISO 3166 code such as US, GB, DE"),
+    "subdivision": (_text, None, "state or province of that calendar, such as CA"),
+    "workday_start": (_clock, "09:00", "when business-day deadlines fall due (HH:MM)"),
+    "followup_application_days": (_days, 10, "business days before following up an application"),
+    "thank_you_hours": (_hours, 24, "hours after an interview to send a thank-you note"),
+    "followup_interview_days": (_days, 5, "business days before following up an interview"),
+    "decision_days": (_days, 2, "business days to decide on an offer"),
+    "followup_counter_days": (_days, 3, "business days before following up a counter-offer"),
+    "reflect_days": (_days, 7, "calendar days after a rejection to reflect"),
+    "notice_days": (_days, 14, "calendar days of notice at your current job"),
+    "rest_days": (_days, 3, "calendar days off between jobs"),
+    "currently_employed": (_bool, False, "whether resignation-notice applies"),
+    "target_salary": (_money, None, "compared with offers to suggest negotiating"),
+    "currency": (_currency, "USD", "default currency for amounts"),
+}
+
+KEYS: tuple[str, ...] = tuple(_SPEC)
+
+
+def describe(key: str) -> str:
+    return str(_SPEC[key][2])
+
+
+def normalise(key: str, text: str) -> str | None:
+    """Check a value a person typed and return the text to store (``""`` unsets it)."""
+    if key not in _SPEC:
+        raise InvalidValue(f"unknown setting {key!r}: use one of {', '.join(KEYS)}")
+    if text.strip() == "":
+        if _SPEC[key][1] is not None and key != "currency":
+            raise InvalidValue(f"{key} cannot be empty")
+        return None
+    parsed = _SPEC[key][0](text)
+    if key == "subdivision":
+        return text.strip().upper()
+    return str(parsed).lower() if isinstance(parsed, bool) else str(parsed)
+
+
+@attrs.frozen
+class Settings:
+    """The settings in force; built from the latest ``SettingChanged`` per key."""
+
+    timezone: str | None = None
+    country: str | None = None
+    subdivision: str | None = None
+    workday_start: str = "09:00"
+    followup_application_days: int = 10
+    thank_you_hours: int = 24
+    followup_interview_days: int = 5
+    decision_days: int = 2
+    followup_counter_days: int = 3
+    reflect_days: int = 7
+    notice_days: int = 14
+    rest_days: int = 3
+    currently_employed: bool = False
+    target_salary: Decimal | None = None
+    currency: str = "USD"
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str | None]) -> Settings:
+        """Settings from stored texts; a key set to nothing takes its default."""
+        kwargs: dict[str, Any] = {}
+        for key, text in values.items():
+            if key not in _SPEC or text is None:
+                continue
+            parse = _SPEC[key][0]
+            kwargs[key] = text if parse in (_timezone, _country, _text) else parse(text)
+        return cls(**kwargs)
+
+    @property
+    def workday_start_time(self) -> time:
+        hours, minutes = self.workday_start.split(":")
+        return time(int(hours), int(minutes))
+
+    def shown(self) -> dict[str, Any]:
+        """Every key with the value in force, for ``config list``."""
+        return {key: getattr(self, key) for key in KEYS}

@@ -1,0 +1,346 @@
+"""Application state and the fold that rebuilds it from facts.
+
+``evolve(state, fact)`` folds one fact into an application. It is pure apart from updating
+the state object it is handed, which the caller owns (replay starts from a fresh one): a
+copy per event would cost more than the fold itself, and replay speed is a target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+import attrs
+
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.lifecycle import NEW, TABLE, TERMINAL_STATES
+
+PROFILE_STREAM = "profile"
+"""The stream of settings; never an application id."""
+
+
+class DomainError(Exception):
+    """A command the rules refuse; the message says what is wrong and what would be right."""
+
+    exit_code = 1
+
+
+class InvalidValue(DomainError):
+    """A value that can never be right (a negative salary, an empty name)."""
+
+    exit_code = 2
+
+
+class Fact(NamedTuple):
+    """One event with its envelope: where it goes, its id and when it happened."""
+
+    stream_id: str
+    event_id: str
+    occurred_at: datetime
+    event: Any
+    recorded_at: datetime | None = None
+    version: int = 0
+
+
+@attrs.define(slots=True)
+class Task:
+    """A follow-up the policies scheduled; open until a fact or a person closes it."""
+
+    id: str
+    application: str
+    kind: str
+    title: str
+    due_at: datetime
+    scheduled_at: datetime
+    cause_event_id: str | None
+    status: str = "open"  # open, done, dismissed, closed
+    outcome: str | None = None  # done, dismissed, satisfied, moot
+    note: str | None = None
+    fired_due_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @property
+    def fired(self) -> bool:
+        """Whether the daemon fired it at its current due time."""
+        return self.fired_due_at is not None and self.fired_due_at == self.due_at
+
+
+@attrs.define(slots=True)
+class Interview:
+    round: int
+    scheduled_for: datetime | None = None
+    kind: str | None = None
+    interviewers: tuple[str, ...] = ()
+    held_at: datetime | None = None
+    questions: tuple[ev.Question, ...] = ()
+    note: str | None = None
+
+
+@attrs.define(slots=True)
+class OfferRound:
+    """One offer from the company or one counter-offer of yours."""
+
+    side: str  # "offer" or "counter"
+    terms: ev.OfferTerms
+    at: datetime
+    event_id: str
+    respond_by: datetime | None = None
+    revised: bool = False
+    reasons: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@attrs.define(slots=True)
+class Contact:
+    name: str
+    title: str | None = None
+    email: str | None = None
+
+
+@attrs.define(slots=True)
+class Application:
+    """Everything known about one application, rebuilt from its stream."""
+
+    id: str
+    company: str = ""
+    role: str = ""
+    state: str = NEW
+    version: int = 0
+    applied_at: datetime | None = None
+    updated_at: datetime | None = None  # when the state last changed (occurred time)
+    last_event_at: datetime | None = None
+    source: str | None = None
+    url: str | None = None
+    location: str | None = None
+    contacts: list[Contact] = attrs.Factory(list)
+    interviews: list[Interview] = attrs.Factory(list)
+    rounds: list[OfferRound] = attrs.Factory(list)
+    decision_until: datetime | None = None
+    start_date: date | None = None
+    thank_yous: list[datetime] = attrs.Factory(list)
+    follow_ups: list[datetime] = attrs.Factory(list)
+    feedback: list[str] = attrs.Factory(list)
+    feedback_requested_at: datetime | None = None
+    reflections: list[str] = attrs.Factory(list)
+    notes: list[tuple[datetime, str]] = attrs.Factory(list)
+    notice_given_at: datetime | None = None
+    reason: str | None = None  # why it was withdrawn or declined
+    stage_times: dict[str, datetime] = attrs.Factory(dict)  # first time each state was reached
+    tasks: dict[str, Task] = attrs.Factory(dict)
+
+    @property
+    def exists(self) -> bool:
+        return self.state != NEW
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def offer(self) -> OfferRound | None:
+        """The latest offer from the company."""
+        for offer_round in reversed(self.rounds):
+            if offer_round.side == "offer":
+                return offer_round
+        return None
+
+    def open_tasks(self) -> list[Task]:
+        return [task for task in self.tasks.values() if task.is_open]
+
+
+# ---------------------------------------------------------------------------
+# The fold
+
+
+def _submitted(app: Application, fact: Fact) -> None:
+    event: ev.ApplicationSubmitted = fact.event
+    app.company, app.role = event.company, event.role
+    app.source, app.url, app.location = event.source, event.url, event.location
+    app.contacts.extend(Contact(name) for name in event.contacts)
+    app.applied_at = fact.occurred_at
+
+
+def _interview_scheduled(app: Application, fact: Fact) -> None:
+    event: ev.InterviewScheduled = fact.event
+    app.interviews.append(
+        Interview(event.round, event.scheduled_for, event.kind, event.interviewers)
+    )
+
+
+def _interview_held(app: Application, fact: Fact) -> None:
+    event: ev.InterviewHeld = fact.event
+    for interview in app.interviews:
+        if interview.held_at is None and event.round in (None, interview.round):
+            interview.held_at = fact.occurred_at
+            break
+    else:
+        round_number = event.round or len(app.interviews) + 1
+        interview = Interview(round_number, held_at=fact.occurred_at)
+        app.interviews.append(interview)
+    interview.questions = event.questions
+    interview.note = event.note
+    if event.interviewers:
+        interview.interviewers = event.interviewers
+
+
+def _offer(app: Application, fact: Fact) -> None:
+    event: ev.OfferReceived = fact.event
+    app.rounds.append(
+        OfferRound("offer", event.terms, fact.occurred_at, fact.event_id, event.respond_by,
+                   event.revised)
+    )
+    app.decision_until = None
+
+
+def _counter(app: Application, fact: Fact) -> None:
+    event: ev.CounterOfferMade = fact.event
+    app.rounds.append(
+        OfferRound("counter", event.terms, fact.occurred_at, fact.event_id,
+                   reasons=event.reasons, note=event.note)
+    )
+
+
+def _accepted(app: Application, fact: Fact) -> None:
+    app.start_date = fact.event.start_date
+
+
+def _ended(app: Application, fact: Fact) -> None:
+    app.reason = fact.event.reason
+
+
+def _task_scheduled(app: Application, fact: Fact) -> None:
+    event: ev.TaskScheduled = fact.event
+    app.tasks[event.task_id] = Task(
+        event.task_id, app.id, event.kind, event.title, event.due_at, fact.occurred_at,
+        event.cause_event_id,
+    )
+
+
+def _task_snoozed(app: Application, fact: Fact) -> None:
+    task = app.tasks.get(fact.event.task_id)
+    if task is not None:
+        task.due_at = fact.event.until
+
+
+def _task_closed(app: Application, fact: Fact) -> None:
+    event: ev.TaskClosed = fact.event
+    task = app.tasks.get(event.task_id)
+    if task is None or not task.is_open:
+        return
+    task.outcome = event.outcome
+    task.status = event.outcome if event.outcome in ("done", "dismissed") else "closed"
+    task.note = event.note
+    task.closed_at = fact.occurred_at
+
+
+def _task_fired(app: Application, fact: Fact) -> None:
+    task = app.tasks.get(fact.event.task_id)
+    if task is not None:
+        task.fired_due_at = fact.event.due_at
+
+
+def _contact(app: Application, fact: Fact) -> None:
+    event: ev.ContactAdded = fact.event
+    app.contacts.append(Contact(event.name, event.title, event.email))
+
+
+def _feedback_requested(app: Application, fact: Fact) -> None:
+    app.feedback_requested_at = fact.occurred_at
+
+
+def _nothing(app: Application, fact: Fact) -> None:
+    """A fact that only matters to the lifecycle or the audit."""
+
+
+_FOLD: dict[type, Callable[[Application, Fact], None]] = {
+    ev.ApplicationSubmitted: _submitted,
+    ev.InterviewScheduled: _interview_scheduled,
+    ev.InterviewHeld: _interview_held,
+    ev.ThankYouSent: lambda app, fact: app.thank_yous.append(fact.occurred_at),
+    ev.FollowUpSent: lambda app, fact: app.follow_ups.append(fact.occurred_at),
+    ev.OfferReceived: _offer,
+    ev.DecisionTimeRequested: lambda app, fact: setattr(app, "decision_until", fact.event.until),
+    ev.CounterOfferMade: _counter,
+    ev.OfferAccepted: _accepted,
+    ev.ApplicationWithdrawn: _ended,
+    ev.ApplicationDeclined: _ended,
+    ev.FeedbackRequested: _feedback_requested,
+    ev.FeedbackReceived: lambda app, fact: app.feedback.append(fact.event.text),
+    ev.ReflectionRecorded: lambda app, fact: app.reflections.append(fact.event.text),
+    ev.NoticeGiven: lambda app, fact: setattr(app, "notice_given_at", fact.occurred_at),
+    ev.NoteAdded: lambda app, fact: app.notes.append((fact.occurred_at, fact.event.text)),
+    ev.ContactAdded: _contact,
+    ev.EventVoided: _nothing,
+    ev.TaskScheduled: _task_scheduled,
+    ev.TaskSnoozed: _task_snoozed,
+    ev.TaskClosed: _task_closed,
+    ev.TaskFired: _task_fired,
+}
+
+
+def evolve(app: Application, fact: Fact) -> Application:
+    """Fold one fact into the application and return it."""
+    event = fact.event
+    type_name = event.TYPE
+    new_state = TABLE.get((app.state, type_name))
+    if new_state is not None and new_state != app.state:
+        app.state = new_state
+        app.updated_at = fact.occurred_at
+        app.stage_times.setdefault(new_state, fact.occurred_at)
+    _FOLD[type(event)](app, fact)
+    if fact.version:
+        app.version = fact.version
+    app.last_event_at = fact.occurred_at
+    return app
+
+
+def effective(facts: Iterable[Fact]) -> list[Fact]:
+    """The facts that count: voided facts, and task facts they caused, are left out."""
+    facts = list(facts)
+    voided = {f.event.event_id for f in facts if type(f.event) is ev.EventVoided}
+    if not voided:
+        return facts
+    kept = []
+    for fact in facts:
+        cause = getattr(fact.event, "cause_event_id", None)
+        if fact.event_id in voided or cause in voided:
+            voided.add(fact.event_id)
+            continue
+        kept.append(fact)
+    return kept
+
+
+def rebuild(application_id: str, facts: Iterable[Fact]) -> Application:
+    """Replay one application's stream (in stream order), skipping voided facts."""
+    facts = list(facts)
+    app = Application(application_id)
+    for fact in effective(facts):
+        evolve(app, fact)
+    app.version = facts[-1].version if facts else 0
+    return app
+
+
+def view(
+    application_id: str,
+    facts: Iterable[Fact],
+    *,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+) -> Application:
+    """The application as it stood at ``as_of`` (occurred time, with every correction we
+    know of) and/or as the log knew it at ``known_at`` (recorded time, corrections then)."""
+    facts = list(facts)
+    if known_at is not None:
+        facts = [f for f in facts if f.recorded_at is None or f.recorded_at <= known_at]
+    kept = effective(facts)
+    if as_of is not None:
+        kept = [f for f in kept if f.occurred_at <= as_of]
+    app = Application(application_id)
+    for fact in kept:
+        evolve(app, fact)
+    return app

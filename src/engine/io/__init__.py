@@ -1,0 +1,1 @@
+"""Formats: the spreadsheet reader, the calendar file, the activity report."""

@@ -1,0 +1,447 @@
+"""The engine's entry points: each use case is load, decide, append. The CLI and the daemon
+call these and nothing below them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import re
+import time
+import unicodedata
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import (
+    PROFILE_STREAM,
+    Application,
+    DomainError,
+    Fact,
+    InvalidValue,
+    Task,
+    rebuild,
+    view,
+)
+from afterview.engine.runtime.clock import Clock, system_clock
+from afterview.engine.store.base import ConcurrencyError, EventStore, NewEvent, StoredEvent
+
+if TYPE_CHECKING:
+    # Deciding (commands, policies, settings parsing) is imported only by the methods that
+    # decide: reading commands (status, list, show) start faster without it.
+    from afterview.engine.domain import decide as commands
+    from afterview.engine.domain.settings import Settings
+
+_RETRIES = 8
+_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+def to_fact(stored: StoredEvent) -> Fact:
+    """A stored row as a domain fact (upcast to the current schema)."""
+    return Fact(
+        stored.stream_id,
+        stored.event_id,
+        datetime.fromisoformat(stored.occurred_at),
+        ev.from_data(stored.type, stored.schema_version, stored.data),
+        datetime.fromisoformat(stored.recorded_at),
+        stored.version,
+    )
+
+
+@contextlib.contextmanager
+def _replaying_everything() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the whole log is replayed.
+
+    Replay keeps several tracked objects per event alive until it ends and makes no reference
+    cycle, so every collection would only rescan a heap that keeps growing: at 100,000 events
+    that was a third of ``applications()`` (docs/performance.md). Memory is still freed by
+    reference counting, and the collector resumes afterwards if it was running."""
+    was_running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_running:
+            gc.enable()
+
+
+def slug(company: str, role: str) -> str:
+    """``Acme Corp``, ``Backend Engineer`` -> ``acme-corp-backend-engineer``."""
+    text = unicodedata.normalize("NFKD", f"{company} {role}").encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return text[:60].rstrip("-") or "application"
+
+
+class Result(NamedTuple):
+    """What a command did: the application after it, the facts appended, any warnings."""
+
+    application: Application
+    facts: list[Fact]
+    warnings: list[str]
+
+
+@attrs.define
+class Engine:
+    """One person's job search, over one store."""
+
+    store: EventStore
+    clock: Clock | None = None
+    actor: str = "cli"
+    _settings: Settings | None = None
+
+    # -- context -------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from afterview.engine.domain.settings import Settings
+
+            values: dict[str, str | None] = {}
+            for stored in self.store.read_stream(PROFILE_STREAM):
+                if stored.type == "SettingChanged":
+                    values[stored.data["key"]] = stored.data["value"]
+            self._settings = Settings.from_values(values)
+        return self._settings
+
+    @property
+    def tz(self) -> ZoneInfo:
+        from afterview.engine.domain.calendar import local_zone
+
+        name = self.settings.timezone
+        return ZoneInfo(name) if name else local_zone()
+
+    def now(self) -> datetime:
+        clock = self.clock or system_clock(self.tz)
+        return clock()
+
+    def calendar(self) -> Any:
+        from afterview.engine.domain.calendar import WorkCalendar
+
+        settings = self.settings
+        return WorkCalendar(self.tz, settings.country, settings.subdivision,
+                            settings.workday_start_time)
+
+    def context(self, command_id: str | None = None) -> commands.Context:
+        from afterview.engine.domain import decide as commands
+
+        return commands.Context(self.now(), self.calendar(), self.settings,
+                                command_id or str(uuid.uuid4()))
+
+    # -- reading -------------------------------------------------------------
+
+    def facts(self, application_id: str) -> list[Fact]:
+        return [to_fact(stored) for stored in self.store.read_stream(application_id)]
+
+    def application(self, ref: str) -> Application:
+        application_id = self.resolve(ref)
+        return rebuild(application_id, self.facts(application_id))
+
+    def all_facts(self) -> dict[str, list[Fact]]:
+        by_stream: dict[str, list[Fact]] = defaultdict(list)
+        from_data, parse = ev.from_data, datetime.fromisoformat
+        # The events of one command are stored together with one recorded time and mostly
+        # one occurred time: a time equal to the previous row's is not parsed again (the
+        # datetime is immutable, so sharing it is safe).
+        occurred_text = recorded_text = ""
+        occurred = recorded = datetime.min
+        with _replaying_everything():
+            # The facts are built here from the store's narrow replay rows (the same fields
+            # to_fact reads): this loop runs once per event in the log.
+            for (stream_id, version, event_id, type_name, schema, data, occurred_at,
+                 recorded_at) in self.store.read_for_replay():
+                if stream_id == PROFILE_STREAM:
+                    continue
+                if occurred_at != occurred_text:
+                    occurred_text, occurred = occurred_at, parse(occurred_at)
+                if recorded_at != recorded_text:
+                    recorded_text, recorded = recorded_at, parse(recorded_at)
+                by_stream[stream_id].append(Fact(
+                    stream_id, event_id, occurred, from_data(type_name, schema, data), recorded,
+                    version))
+        return by_stream
+
+    def applications(
+        self, *, as_of: datetime | None = None, known_at: datetime | None = None
+    ) -> list[Application]:
+        """Every application, rebuilt from the log (as of / as known at, when given)."""
+        built = []
+        with _replaying_everything():
+            for stream_id, facts in self.all_facts().items():
+                if as_of is None and known_at is None:
+                    app = rebuild(stream_id, facts)
+                else:
+                    app = view(stream_id, facts, as_of=as_of, known_at=known_at)
+                if app.exists:
+                    built.append(app)
+        return built
+
+    def resolve(self, ref: str) -> str:
+        """An application id from the id or a unique prefix of it, like git."""
+        if not ref.strip():
+            raise InvalidValue("the application id cannot be empty")
+        candidates = [s for s in self.store.stream_ids(ref) if s != PROFILE_STREAM]
+        if ref in candidates:
+            return ref
+        if not candidates:
+            raise DomainError(f"unknown application {ref!r}: {_nearest_ids(ref, self.store)}")
+        if len(candidates) > 1:
+            shown = ", ".join(candidates[:10]) + (", ..." if len(candidates) > 10 else "")
+            raise DomainError(f"ambiguous application {ref!r}: it could be {shown}")
+        return candidates[0]
+
+    def resolve_task(self, ref: str) -> tuple[Application, Task]:
+        """An application and its task from the task id or a unique prefix of it."""
+        if not ref.strip():
+            raise InvalidValue("the task id cannot be empty")
+        found = [
+            (app, task)
+            for app in self.applications()
+            for task in app.tasks.values()
+            if task.id.startswith(ref)
+        ]
+        exact = [pair for pair in found if pair[1].id == ref]
+        if exact:
+            return exact[0]
+        if not found:
+            raise DomainError(f"unknown task {ref!r}: see 'afterview agenda --all'")
+        if len(found) > 1:
+            shown = ", ".join(task.id for _, task in found[:10])
+            raise DomainError(f"ambiguous task {ref!r}: it could be {shown}")
+        return found[0]
+
+    def resolve_event(self, ref: str) -> StoredEvent:
+        if not ref.strip():
+            raise InvalidValue("the event id cannot be empty")
+        candidates = self.store.event_ids(ref)
+        if ref in candidates or len(candidates) == 1:
+            stored = self.store.read_event(ref if ref in candidates else candidates[0])
+            assert stored is not None
+            return stored
+        if not candidates:
+            raise DomainError(f"unknown event {ref!r}: see 'afterview history APP' for event ids")
+        raise DomainError(f"ambiguous event {ref!r}: it could be {', '.join(candidates[:10])}")
+
+    # -- writing -------------------------------------------------------------
+
+    def _append(self, decision: commands.Decision, versions: dict[str, int | None],
+                now: datetime) -> None:
+        if not decision.facts:
+            return
+        correlation = decision.facts[0].event_id
+        rows = [
+            NewEvent(
+                fact.stream_id,
+                fact.event_id,
+                fact.event.TYPE,
+                fact.event.SCHEMA_VERSION,
+                ev.to_data(fact.event),
+                {
+                    "actor": self.actor,
+                    "correlation_id": correlation,
+                    "causation_id": None if index == 0 else correlation,
+                },
+                fact.occurred_at.isoformat(),
+            )
+            for index, fact in enumerate(decision.facts)
+        ]
+        self.store.append(rows, expected_versions=versions, recorded_at=now.isoformat())
+
+    def _run(self, attempt: Callable[[commands.Context], tuple[commands.Decision,
+                                                            dict[str, int | None]]]) -> commands.Decision:
+        """Decide and append; on a concurrent write, reload and decide again."""
+        command_id = str(uuid.uuid4())
+        for retry in range(_RETRIES):
+            context = self.context(command_id)
+            decision, versions = attempt(context)
+            try:
+                self._append(decision, versions, context.now)
+            except ConcurrencyError:
+                import random
+
+                # Back off a random, growing while: writers that collided in step would
+                # otherwise collide again on every retry.
+                time.sleep(random.uniform(0, 0.01 * 2**retry))
+                continue
+            self._settings = None
+            return decision
+        raise DomainError("the application kept changing while this command ran; run it again")
+
+    def new_application_id(self, company: str, role: str) -> str:
+        base = slug(company, role)
+        taken = set(self.store.stream_ids(base))
+        if base not in taken and base != PROFILE_STREAM:
+            return base
+        number = 2
+        while f"{base}-{number}" in taken:
+            number += 1
+        return f"{base}-{number}"
+
+    def apply(self, submitted: ev.ApplicationSubmitted, *, application_id: str | None = None,
+              at: datetime | None = None) -> Result:
+        if application_id is not None:
+            if not _ID_PATTERN.match(application_id) or application_id == PROFILE_STREAM:
+                raise InvalidValue(
+                    f"{application_id!r} is not a usable id: use lowercase letters, digits "
+                    "and dashes, starting with a letter or digit"
+                )
+        else:
+            if not submitted.company.strip() or not submitted.role.strip():
+                raise InvalidValue("the company and the role cannot be empty")
+            application_id = self.new_application_id(submitted.company, submitted.role)
+        return self._record(application_id, submitted, at)
+
+    def record(self, ref: str, event: Any, *, at: datetime | None = None) -> Result:
+        """Record a fact about an existing application."""
+        return self._record(self.resolve(ref), event, at)
+
+    def _record(self, application_id: str, event: Any, at: datetime | None) -> Result:
+        from afterview.engine.domain import decide as commands
+
+        def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
+            app = rebuild(application_id, self.facts(application_id))
+            others: list[Application] = []
+            if isinstance(event, ev.OfferAccepted):
+                others = [o for o in self.applications() if o.id != application_id]
+            command = commands.Record(application_id, event, at or context.now)
+            decision = commands.decide(command, app, context, others=others)
+            versions: dict[str, int | None] = {app.id: app.version}
+            versions.update({o.id: o.version for o in others})
+            return decision, versions
+
+        decision = self._run(attempt)
+        app = self.application(application_id)
+        return Result(app, decision.facts, decision.warnings)
+
+    def void(self, event_ref: str, reason: str, *, at: datetime | None = None) -> Result:
+        from afterview.engine.domain import decide as commands
+
+        stored = self.resolve_event(event_ref)
+        if stored.stream_id == PROFILE_STREAM:
+            raise DomainError("settings are not voided: set the value again with 'config set'")
+
+        def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
+            facts = self.facts(stored.stream_id)
+            app = rebuild(stored.stream_id, facts)
+            command = commands.VoidEvent(app.id, stored.event_id, reason, at or context.now)
+            others = [o for o in self.applications() if o.id != app.id]
+            decision = commands.decide(command, app, context, facts=facts, others=others)
+            versions: dict[str, int | None] = {app.id: app.version}
+            touched = {fact.stream_id for fact in decision.facts}
+            versions.update({o.id: o.version for o in others if o.id in touched})
+            return decision, versions
+
+        decision = self._run(attempt)
+        return Result(self.application(stored.stream_id), decision.facts, decision.warnings)
+
+    def _task_command(self, task_ref: str,
+                      build: Callable[[Application, Task, commands.Context], Any]) -> Result:
+        from afterview.engine.domain import decide as commands
+
+        app, task = self.resolve_task(task_ref)
+
+        def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
+            current = rebuild(app.id, self.facts(app.id))
+            decision = commands.decide(build(current, task, context), current, context)
+            return decision, {current.id: current.version}
+
+        decision = self._run(attempt)
+        return Result(self.application(app.id), decision.facts, decision.warnings)
+
+    def close_task(self, task_ref: str, outcome: str, note: str | None = None) -> Result:
+        from afterview.engine.domain import decide as commands
+
+        return self._task_command(
+            task_ref,
+            lambda app, task, ctx: commands.CloseTask(app.id, task.id, outcome, note, ctx.now),
+        )
+
+    def snooze_task(self, task_ref: str, until: datetime) -> Result:
+        from afterview.engine.domain import decide as commands
+
+        return self._task_command(
+            task_ref, lambda app, task, ctx: commands.SnoozeTask(app.id, task.id, until, ctx.now)
+        )
+
+    def fire(self, application_id: str, task_id: str) -> Task | None:
+        """Record that a due task fired; None when it is not due, closed or already fired
+        (by this process or another: the firing's id is unique in the log)."""
+        from afterview.engine.domain import decide as commands
+        from afterview.engine.store.base import DuplicateEventError
+
+        context = self.context()
+        app = rebuild(application_id, self.facts(application_id))
+        decision = commands.decide(commands.FireTask(application_id, task_id), app, context)
+        if not decision.facts:
+            return None
+        try:
+            self._append(decision, {application_id: None}, context.now)
+        except DuplicateEventError:
+            return None
+        return self.application(application_id).tasks[task_id]
+
+    def due_tasks(self) -> list[Task]:
+        """Open tasks that fell due and have not fired at their current due time."""
+        now = self.now()
+        return sorted(
+            (task for app in self.applications() for task in app.open_tasks()
+             if not task.fired and task.due_at <= now),
+            key=lambda task: task.due_at,
+        )
+
+    def tick(self) -> list[Task]:
+        """Fire every task that is due now; what this pass fired."""
+        fired = []
+        for task in self.due_tasks():
+            done = self.fire(task.application, task.id)
+            if done is not None:
+                fired.append(done)
+        return fired
+
+    def set_setting(self, key: str, value: str) -> Settings:
+        from afterview.engine.domain import decide as commands
+
+        def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
+            decision = commands.decide(commands.ChangeSetting(key, value), None, context)
+            return decision, {}
+
+        self._run(attempt)
+        return self.settings
+
+    def stored_events(self, application_id: str) -> list[StoredEvent]:
+        return self.store.read_stream(application_id)
+
+
+def _nearest_ids(ref: str, store: EventStore) -> str:
+    """The candidates for an id that matches nothing: ids containing it or starting with
+    something spelled like it, else every id (up to ten)."""
+    import difflib
+
+    known = [s for s in store.stream_ids() if s != PROFILE_STREAM]
+    if not known:
+        return "there are no applications yet; start with 'afterview apply COMPANY ROLE'"
+    wanted = ref.strip().lower()
+    near = [s for s in known if wanted in s]
+    # A mistyped prefix is compared with the ids' prefixes of the same length.
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for stream_id in known:
+        by_prefix[stream_id[: len(wanted)]].append(stream_id)
+    for prefix in difflib.get_close_matches(wanted, list(by_prefix), n=10, cutoff=0.6):
+        near += [s for s in by_prefix[prefix] if s not in near]
+    shown = near or known
+    listed = ", ".join(shown[:10]) + (", ..." if len(shown) > 10 else "")
+    return f"did you mean {listed}?" if near else f"the applications are {listed}"
+
+
+def tasks_of(applications: Iterable[Application], *, include_closed: bool = False) -> list[Task]:
+    """Tasks of these applications, soonest first."""
+    tasks = [
+        task for app in applications for task in app.tasks.values()
+        if include_closed or task.is_open
+    ]
+    return sorted(tasks, key=lambda task: task.due_at)

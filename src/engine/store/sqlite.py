@@ -1,0 +1,345 @@
+"""The SQLite event store: one append-only, hash-chained table in a private file.
+
+Appends take the write lock up front (``BEGIN IMMEDIATE``) so the CLI and the daemon can
+write at once without losing an append. The schema is created by a migration that uses
+sqlite-utils; it is imported only when a migration runs, so opening a current database
+stays fast.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from afterview.engine.store.base import (
+    GENESIS_HASH,
+    ChainReport,
+    ConcurrencyError,
+    DuplicateEventError,
+    NewEvent,
+    ReplayRow,
+    StoredEvent,
+    StoreError,
+    StoreOpenError,
+)
+from afterview.engine.store.chain import ChainAudit, canonical_json, decode_json, encode_json, event_hash
+from afterview.engine.store.sqlite_file import (
+    BUSY_MESSAGE,
+    COLUMN_NAMES,
+    SCHEMA_VERSION,
+    TRIGGERS,
+    connect,
+    create_private_file,
+    inspect,
+    is_busy,
+    migrate,
+    needs_migration,
+    refuse_if_unusable,
+    rollback,
+    sqlite_errors,
+    store_error,
+)
+
+_READ_CHUNK = 2000
+
+__all__ = ["BUSY_MESSAGE", "SCHEMA_VERSION", "SQLiteStore", "canonical_json", "event_hash",
+           "open_store"]
+
+
+def _lenient_text(raw: bytes) -> str:
+    """Tampered bytes that are not UTF-8 are still read, so the audit can name their row."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+_COLUMNS = ", ".join(COLUMN_NAMES)
+_SELECT = f"SELECT {_COLUMNS} FROM events"
+_SELECT_REPLAY = ("SELECT position, stream_id, version, event_id, type, schema_version, data, "
+                  "occurred_at, recorded_at FROM events")
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_HEAD = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+_STREAM_VERSION = "SELECT version FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1"
+
+
+
+_new_tuple = tuple.__new__
+
+
+def _to_event(row: tuple[Any, ...]) -> StoredEvent:
+    # Unpacking into tuple.__new__ costs about half of StoredEvent._make((*row[:6], ...)) with
+    # its slices, and replay calls this once per event (see docs/performance.md).
+    (position, stream_id, version, event_id, type_name, schema, data, metadata,
+     occurred_at, recorded_at, prev_hash, row_hash) = row
+    return _new_tuple(StoredEvent, (position, stream_id, version, event_id, type_name, schema,
+                                    decode_json(data), metadata, occurred_at, recorded_at,
+                                    prev_hash, row_hash))
+
+
+def _prefix_bounds(prefix: str) -> tuple[str, str | None]:
+    """[low, high) bounds of the strings that start with ``prefix`` (BINARY order is code
+    point order in UTF-8, and unlike LIKE it is case-sensitive)."""
+    stem = prefix.rstrip("\U0010ffff")
+    if not stem:
+        return prefix, None
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        following = 0xE000  # surrogates cannot be stored; skip past them
+    return prefix, stem[:-1] + chr(following)
+
+
+def _encode_batch(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
+    """Each event as (stream_id, event_id, type, schema_version, data text, metadata text,
+    occurred_at), checked before the write lock is taken."""
+    seen: set[str] = set()
+    encoded = []
+    for event in events:
+        if event.event_id in seen:
+            raise DuplicateEventError(event.event_id)
+        seen.add(event.event_id)
+        try:
+            data, metadata = encode_json(event.data), encode_json(event.metadata)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"event {event.event_id} cannot be stored as JSON: {exc}") from exc
+        encoded.append((*event[:4], data, metadata, event.occurred_at))
+    return encoded
+
+
+# How many stores this process holds open on each database file (see SQLiteStore._open).
+_OPEN_LOCK = threading.Lock()
+_OPEN_HERE: collections.Counter[str] = collections.Counter()
+
+
+class SQLiteStore:
+    """The event store in one SQLite file; see the module docstring."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._key = str(self.path.resolve())
+        self._closed = False
+        with _OPEN_LOCK:
+            self._open()
+            _OPEN_HERE[self._key] += 1
+
+    def _open(self) -> None:
+        # Reading the file with Python's open()/close() (as sqlite_file.inspect does) drops every POSIX
+        # lock this process holds on it, its SQLite connections' included; another process
+        # could then delete the WAL under them ("How To Corrupt", 2.2). Once the file is
+        # open in this process, only SQLite touches it.
+        inspected = not _OPEN_HERE[self._key]
+        try:
+            is_new = refuse_if_unusable(self.path)
+            migrating = inspected and (is_new or needs_migration(self.path, inspect(self.path)))
+            if is_new and inspected:
+                create_private_file(self.path)
+                os.chmod(self.path, 0o600)  # an empty file someone made may be 0644
+            self._conn = connect(self.path)
+        except OSError as exc:
+            raise StoreOpenError(f"cannot open {self.path}: {exc.strerror}") from exc
+        except sqlite3.Error as exc:
+            if is_busy(exc):
+                raise StoreError(BUSY_MESSAGE) from exc
+            raise StoreOpenError(f"cannot open {self.path}: SQLite says {exc}") from exc
+        if migrating:
+            try:
+                with sqlite_errors:
+                    migrate(self._conn, self.path)
+            except BaseException:
+                self._conn.close()
+                raise
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with _OPEN_LOCK:
+            if not self._closed:
+                self._conn.close()
+                self._closed = True
+                _OPEN_HERE[self._key] -= 1
+
+    def append(
+        self,
+        events: Sequence[NewEvent],
+        *,
+        expected_versions: Mapping[str, int | None],
+        recorded_at: str,
+    ) -> list[StoredEvent]:
+        """Append atomically across streams under the write lock; see EventStore.append."""
+        encoded = _encode_batch(events)
+        conn = self._conn
+        with sqlite_errors:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = self._chain(encoded, expected_versions, recorded_at)
+            conn.executemany(_INSERT, rows)
+            conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            rollback(conn)
+            raise self._integrity_error(encoded, exc) from exc
+        except sqlite3.Error as exc:
+            rollback(conn)
+            raise store_error(exc) from exc
+        except BaseException:
+            rollback(conn)
+            raise
+        return [_to_event(row) for row in rows]
+
+    def _chain(
+        self,
+        encoded: list[tuple[Any, ...]],
+        expected_versions: Mapping[str, int | None],
+        recorded_at: str,
+    ) -> list[tuple[Any, ...]]:
+        """The rows to insert, versioned and hashed; checks the expected versions first.
+        Runs inside the write lock, so the head and versions it reads cannot move."""
+        versions: dict[str, int] = {}
+        for stream_id, expected in expected_versions.items():
+            if expected is not None:
+                versions[stream_id] = actual = self._version(stream_id)
+                if actual != expected:
+                    raise ConcurrencyError(stream_id, expected, actual)
+        position, prev_hash = self._head()
+        rows = []
+        for stream_id, *fields in encoded:
+            version = versions.get(stream_id)
+            version = (self._version(stream_id) if version is None else version) + 1
+            versions[stream_id] = version
+            position += 1
+            row = (position, stream_id, version, *fields, recorded_at)
+            row_hash = event_hash(prev_hash, row)
+            rows.append((*row, prev_hash, row_hash))
+            prev_hash = row_hash
+        return rows
+
+    def _integrity_error(self, encoded: list[tuple[Any, ...]], exc: Exception) -> StoreError:
+        """DuplicateEventError for the first event already stored (the batch itself was
+        checked before the lock), or a StoreError if a constraint failed otherwise."""
+        sql = "SELECT 1 FROM events WHERE event_id = ?"
+        for event in encoded:
+            if self._conn.execute(sql, (event[1],)).fetchone():
+                return DuplicateEventError(event[1])
+        return StoreError(f"the event store refused the append: {exc}; run afterview verify")
+
+    def _version(self, stream_id: str) -> int:
+        row = self._conn.execute(_STREAM_VERSION, (stream_id,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def _head(self) -> tuple[int, str]:
+        row = self._conn.execute(_HEAD).fetchone()
+        return (0, GENESIS_HASH) if row is None else (row[0], row[1])
+
+    def read_stream(self, stream_id: str) -> list[StoredEvent]:
+        with sqlite_errors:
+            cursor = self._conn.execute(f"{_SELECT} WHERE stream_id = ? ORDER BY version", (stream_id,))
+            return [_to_event(row) for row in cursor]
+
+    def read_all(self, from_position: int = 0) -> Iterator[StoredEvent]:
+        """Every event after ``from_position``, in order, read a chunk at a time. Each chunk
+        is its own query, so no statement stays open while the caller works (or appends)."""
+        sql = f"{_SELECT} WHERE position > ? ORDER BY position LIMIT {_READ_CHUNK}"
+        position = from_position
+        while True:
+            with sqlite_errors:
+                chunk = [_to_event(row) for row in self._conn.execute(sql, (position,))]
+            yield from chunk
+            if len(chunk) < _READ_CHUNK:
+                return
+            position = chunk[-1].position
+
+    def read_for_replay(self, from_position: int = 0) -> Iterator[ReplayRow]:
+        """Like read_all, but only the columns replay uses, as plain tuples: the metadata and
+        the two hashes are a quarter of a row's text, and replay never reads them."""
+        sql = f"{_SELECT_REPLAY} WHERE position > ? ORDER BY position LIMIT {_READ_CHUNK}"
+        position = from_position
+        while True:
+            with sqlite_errors:
+                rows = self._conn.execute(sql, (position,)).fetchall()
+            if not rows:
+                return
+            position = rows[-1][0]
+            for (_, stream_id, version, event_id, type_name, schema, data, occurred_at,
+                 recorded_at) in rows:
+                yield (stream_id, version, event_id, type_name, schema, decode_json(data),
+                       occurred_at, recorded_at)
+            if len(rows) < _READ_CHUNK:
+                return
+
+    def read_event(self, event_id: str) -> StoredEvent | None:
+        with sqlite_errors:
+            row = self._conn.execute(f"{_SELECT} WHERE event_id = ?", (event_id,)).fetchone()
+            return None if row is None else _to_event(row)
+
+    def stream_ids(self, prefix: str = "") -> list[str]:
+        return self._distinct("stream_id", prefix)
+
+    def event_ids(self, prefix: str) -> list[str]:
+        return self._distinct("event_id", prefix)
+
+    def _distinct(self, column: str, prefix: str) -> list[str]:
+        low, high = _prefix_bounds(prefix)
+        where, params = (
+            (f"{column} >= ?", [low]) if high is None else (f"{column} >= ? AND {column} < ?", [low, high])
+        )
+        sql = f"SELECT DISTINCT {column} FROM events WHERE {where} ORDER BY {column}"
+        with sqlite_errors:
+            return [row[0] for row in self._conn.execute(sql, params)]
+
+    def stream_version(self, stream_id: str) -> int:
+        with sqlite_errors:
+            return self._version(stream_id)
+
+    def head(self) -> tuple[int, str]:
+        with sqlite_errors:
+            return self._head()
+
+    def data_version(self) -> int:
+        with sqlite_errors:
+            version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            return version
+
+    def check_chain(self) -> ChainReport:
+        """Recompute the chain from the stored columns; works with the triggers dropped."""
+        audit = ChainAudit()
+        # Bytes edited into a text column need not be UTF-8: read them anyway (their hash
+        # cannot match), so that verify names the row instead of failing to read it.
+        self._conn.text_factory = _lenient_text
+        try:
+            with sqlite_errors:
+                for chunk in self._raw_chunks():
+                    for row in chunk:
+                        audit.check(row)
+                return audit.report(self._trigger_problems())
+        finally:
+            self._conn.text_factory = str
+
+    def _raw_chunks(self) -> Iterator[list[Any]]:
+        cursor = self._conn.execute(f"{_SELECT} ORDER BY position")
+        while chunk := cursor.fetchmany(_READ_CHUNK):
+            yield chunk
+
+    def _trigger_problems(self) -> list[str]:
+        found = dict(
+            self._conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+            ).fetchall()
+        )
+        if any(name not in found for name in TRIGGERS):
+            return ["append-only triggers are missing"]
+        if any(found[name].split() != sql.split() for name, sql in TRIGGERS.items()):
+            return ["append-only triggers were altered"]
+        return []
+
+
+def open_store(path: str | os.PathLike[str]) -> SQLiteStore:
+    """Open (creating or upgrading if needed) the afterview database at ``path``."""
+    return SQLiteStore(path)
