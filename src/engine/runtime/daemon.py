@@ -1,8 +1,8 @@
 """The daemon: fires tasks as they fall due, and tells the person.
 
 APScheduler's jobs are a cache of the log, kept in memory only. They are reconciled from the
-log at start and whenever another process commits (``PRAGMA data_version``, polled every few
-seconds): one date job per open task that has not fired at its current due time, keyed by the
+log at start and whenever another process commits (the store's change token, polled every
+few seconds): one date job per open task that has not fired at its current due time, keyed by the
 task id. A job opens its own connection in its worker thread, records ``TaskFired`` (whose
 event id is derived from the task id and due time, under UNIQUE: a restart or a second daemon
 cannot fire a task twice), commits, and only then notifies: one line on stdout, a desktop
@@ -169,16 +169,18 @@ def _engine(store: EventStore) -> Engine:
     return Engine(store, actor="daemon")
 
 
-def _open_store(path: Path) -> EventStore:
-    from afterview.engine.store.sqlite import SQLiteStore
+def _open_store(db: str | Path) -> EventStore:
+    """The daemon's stores come from open_store, like every other command's: ``db`` is a path
+    or a store URL."""
+    from afterview.engine.store import open_store
 
-    return SQLiteStore(path)
+    return open_store(db)
 
 
 class Daemon:
     """Runs in the foreground until SIGTERM or SIGINT; see the module docstring."""
 
-    def __init__(self, db_path: Path, notifier: Notifier, poll: float) -> None:
+    def __init__(self, db_path: str | Path, notifier: Notifier, poll: float) -> None:
         self.db_path = db_path
         self.notifier = notifier
         self.poll = poll
@@ -186,7 +188,7 @@ class Daemon:
         self._stopping = threading.Event()
         # Touched only by the watch job, which always runs on the same single thread.
         self._watch_store: EventStore | None = None
-        self._seen_version: int | None = None
+        self._seen_token: object = None
         self._last_reconcile = 0.0
         self._planned: dict[str, datetime] = {}  # task id -> the due time its job was made for
 
@@ -254,16 +256,16 @@ class Daemon:
         try:
             if self._watch_store is None:
                 self._watch_store = _open_store(self.db_path)
-            version = self._watch_store.data_version()
+            token = self._watch_store.change_token()
             stale = time.monotonic() - self._last_reconcile > RESYNC_SECONDS
-            if version == self._seen_version and not stale:
+            if token == self._seen_token and not stale:
                 return
-            first = self._seen_version is None and self._last_reconcile == 0.0
-            self._seen_version = version  # read before reconciling: a later commit is seen
+            first = self._seen_token is None and self._last_reconcile == 0.0
+            self._seen_token = token  # read before reconciling: a later commit is seen
             self._reconcile(self._watch_store, announce=first)
             self._last_reconcile = time.monotonic()
         except Exception as error:  # a daemon keeps going; the next poll tries again
-            self._seen_version = None
+            self._seen_token = None
             log(f"could not read the log: {one_line(str(error))}; trying again in {self.poll:g} s")
 
     def _reconcile(self, store: EventStore, *, announce: bool) -> None:
@@ -333,7 +335,7 @@ class Daemon:
                                 replace_existing=True, misfire_grace_time=None, coalesce=True)
 
 
-def fire_once(db_path: Path, application_id: str, task_id: str) -> tuple[Task | None, datetime]:
+def fire_once(db_path: str | Path, application_id: str, task_id: str) -> tuple[Task | None, datetime]:
     """Open the log, fire the task if it is still due and unfired, close; the task as fired
     (None when it was not fired by this call) and the time of firing."""
     store = _open_store(db_path)

@@ -1,14 +1,16 @@
 """The event store: the small interface the engine appends to and reads from.
 
-Nothing above this module knows which backend it talks to. The SQLite backend lives in
-``engine.sqlite_store``; a PostgreSQL one will follow behind the same interface.
+Nothing above this module knows which backend it talks to: ``open_store(url)`` (store/open.py)
+picks one (SQLite in store/sqlite.py, in-memory in store/memory.py), and every backend passes
+the same contract suite, tests/test_store_contract.py (docs/store.md).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, Protocol
+from types import TracebackType
+from typing import Any, NamedTuple, Protocol, Self
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first event in a log."""
@@ -95,6 +97,21 @@ class ChainReport(NamedTuple):
     first_bad_position: int | None
 
 
+class ClosesOnExit:
+    """What every backend inherits for ``with store:``, which closes the store at the end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
 class EventStore(Protocol):
     """Append-only log of events in streams, with optimistic concurrency."""
 
@@ -133,10 +150,20 @@ class EventStore(Protocol):
         """The last position and its hash (0 and GENESIS_HASH for an empty log)."""
         ...
 
-    def data_version(self) -> int:
-        """Changes whenever another connection commits (for the daemon's polling)."""
+    def change_token(self) -> object:
+        """An opaque value, compared with ``==``, that differs after any commit by another
+        connection (it may also move on this one's own commits). The daemon polls it to
+        know when to read the log again."""
         ...
 
     def check_chain(self) -> ChainReport: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Closes the store."""
+        ...

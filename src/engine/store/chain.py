@@ -6,10 +6,18 @@ is checked with them too.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from afterview.engine.store.base import GENESIS_HASH, ChainReport
+from afterview.engine.store.base import (
+    GENESIS_HASH,
+    ChainReport,
+    ConcurrencyError,
+    DuplicateEventError,
+    NewEvent,
+    StoredEvent,
+    StoreError,
+)
 
 _MAX_PROBLEMS = 50
 
@@ -48,6 +56,75 @@ def event_hash(prev_hash: str, row: Sequence[Any]) -> str:
     import hashlib
 
     return hashlib.sha256((prev_hash + _encode_row(list(row))).encode("utf-8")).hexdigest()
+
+
+Row = tuple[Any, ...]
+"""One event as every backend stores it: position, stream_id, version, event_id, type,
+schema_version, data, metadata (both canonical JSON text), occurred_at, recorded_at,
+prev_hash, hash (the columns of the SQLite table, in its order)."""
+
+
+def encode_batch(events: Sequence[NewEvent]) -> list[Row]:
+    """Each event as (stream_id, event_id, type, schema_version, data text, metadata text,
+    occurred_at), checked before a backend takes its write lock: an event id twice in the
+    batch, or data that JSON cannot hold, is refused here."""
+    seen: set[str] = set()
+    encoded = []
+    for event in events:
+        if event.event_id in seen:
+            raise DuplicateEventError(event.event_id)
+        seen.add(event.event_id)
+        try:
+            data, metadata = encode_json(event.data), encode_json(event.metadata)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"event {event.event_id} cannot be stored as JSON: {exc}") from exc
+        encoded.append((*event[:4], data, metadata, event.occurred_at))
+    return encoded
+
+
+def link(
+    encoded: Sequence[Row],
+    expected_versions: Mapping[str, int | None],
+    recorded_at: str,
+    *,
+    head: tuple[int, str],
+    version_of: Callable[[str], int],
+) -> list[Row]:
+    """The rows to store for an encoded batch, versioned and hashed onto ``head``; checks
+    the expected versions first (ConcurrencyError). A backend calls it under its write
+    lock, so that the head and the versions that ``version_of`` reads cannot move."""
+    versions: dict[str, int] = {}
+    for stream_id, expected in expected_versions.items():
+        if expected is not None:
+            versions[stream_id] = actual = version_of(stream_id)
+            if actual != expected:
+                raise ConcurrencyError(stream_id, expected, actual)
+    position, prev_hash = head
+    rows = []
+    for stream_id, *fields in encoded:
+        version = versions.get(stream_id)
+        version = (version_of(stream_id) if version is None else version) + 1
+        versions[stream_id] = version
+        position += 1
+        row = (position, stream_id, version, *fields, recorded_at)
+        row_hash = event_hash(prev_hash, row)
+        rows.append((*row, prev_hash, row_hash))
+        prev_hash = row_hash
+    return rows
+
+
+_new_tuple = tuple.__new__
+
+
+def stored_event(row: Row) -> StoredEvent:
+    """A stored row as the StoredEvent that reads return, its data decoded."""
+    # Unpacking into tuple.__new__ costs about half of StoredEvent._make((*row[:6], ...)) with
+    # its slices, and replay calls this once per event (see docs/performance.md).
+    (position, stream_id, version, event_id, type_name, schema, data, metadata,
+     occurred_at, recorded_at, prev_hash, row_hash) = row
+    return _new_tuple(StoredEvent, (position, stream_id, version, event_id, type_name, schema,
+                                    decode_json(data), metadata, occurred_at, recorded_at,
+                                    prev_hash, row_hash))
 
 
 class ChainAudit:

@@ -14,13 +14,12 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from afterview.engine.store.base import (
     GENESIS_HASH,
     ChainReport,
-    ConcurrencyError,
+    ClosesOnExit,
     DuplicateEventError,
     NewEvent,
     ReplayRow,
@@ -28,7 +27,16 @@ from afterview.engine.store.base import (
     StoreError,
     StoreOpenError,
 )
-from afterview.engine.store.chain import ChainAudit, canonical_json, decode_json, encode_json, event_hash
+from afterview.engine.store.chain import (
+    ChainAudit,
+    Row,
+    canonical_json,
+    decode_json,
+    encode_batch,
+    event_hash,
+    link,
+    stored_event,
+)
 from afterview.engine.store.sqlite_file import (
     BUSY_MESSAGE,
     COLUMN_NAMES,
@@ -48,8 +56,7 @@ from afterview.engine.store.sqlite_file import (
 
 _READ_CHUNK = 2000
 
-__all__ = ["BUSY_MESSAGE", "SCHEMA_VERSION", "SQLiteStore", "canonical_json", "event_hash",
-           "open_store"]
+__all__ = ["BUSY_MESSAGE", "SCHEMA_VERSION", "SQLiteStore", "canonical_json", "event_hash"]
 
 
 def _lenient_text(raw: bytes) -> str:
@@ -66,20 +73,6 @@ _HEAD = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
 _STREAM_VERSION = "SELECT version FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1"
 
 
-
-_new_tuple = tuple.__new__
-
-
-def _to_event(row: tuple[Any, ...]) -> StoredEvent:
-    # Unpacking into tuple.__new__ costs about half of StoredEvent._make((*row[:6], ...)) with
-    # its slices, and replay calls this once per event (see docs/performance.md).
-    (position, stream_id, version, event_id, type_name, schema, data, metadata,
-     occurred_at, recorded_at, prev_hash, row_hash) = row
-    return _new_tuple(StoredEvent, (position, stream_id, version, event_id, type_name, schema,
-                                    decode_json(data), metadata, occurred_at, recorded_at,
-                                    prev_hash, row_hash))
-
-
 def _prefix_bounds(prefix: str) -> tuple[str, str | None]:
     """[low, high) bounds of the strings that start with ``prefix`` (BINARY order is code
     point order in UTF-8, and unlike LIKE it is case-sensitive)."""
@@ -92,29 +85,12 @@ def _prefix_bounds(prefix: str) -> tuple[str, str | None]:
     return prefix, stem[:-1] + chr(following)
 
 
-def _encode_batch(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
-    """Each event as (stream_id, event_id, type, schema_version, data text, metadata text,
-    occurred_at), checked before the write lock is taken."""
-    seen: set[str] = set()
-    encoded = []
-    for event in events:
-        if event.event_id in seen:
-            raise DuplicateEventError(event.event_id)
-        seen.add(event.event_id)
-        try:
-            data, metadata = encode_json(event.data), encode_json(event.metadata)
-        except (TypeError, ValueError) as exc:
-            raise StoreError(f"event {event.event_id} cannot be stored as JSON: {exc}") from exc
-        encoded.append((*event[:4], data, metadata, event.occurred_at))
-    return encoded
-
-
 # How many stores this process holds open on each database file (see SQLiteStore._open).
 _OPEN_LOCK = threading.Lock()
 _OPEN_HERE: collections.Counter[str] = collections.Counter()
 
 
-class SQLiteStore:
+class SQLiteStore(ClosesOnExit):
     """The event store in one SQLite file; see the module docstring."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -152,14 +128,6 @@ class SQLiteStore:
                 self._conn.close()
                 raise
 
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         with _OPEN_LOCK:
             if not self._closed:
@@ -175,12 +143,13 @@ class SQLiteStore:
         recorded_at: str,
     ) -> list[StoredEvent]:
         """Append atomically across streams under the write lock; see EventStore.append."""
-        encoded = _encode_batch(events)
+        encoded = encode_batch(events)
         conn = self._conn
         with sqlite_errors:
             conn.execute("BEGIN IMMEDIATE")
         try:
-            rows = self._chain(encoded, expected_versions, recorded_at)
+            rows = link(encoded, expected_versions, recorded_at, head=self._head(),
+                        version_of=self._version)
             conn.executemany(_INSERT, rows)
             conn.execute("COMMIT")
         except sqlite3.IntegrityError as exc:
@@ -192,36 +161,9 @@ class SQLiteStore:
         except BaseException:
             rollback(conn)
             raise
-        return [_to_event(row) for row in rows]
+        return [stored_event(row) for row in rows]
 
-    def _chain(
-        self,
-        encoded: list[tuple[Any, ...]],
-        expected_versions: Mapping[str, int | None],
-        recorded_at: str,
-    ) -> list[tuple[Any, ...]]:
-        """The rows to insert, versioned and hashed; checks the expected versions first.
-        Runs inside the write lock, so the head and versions it reads cannot move."""
-        versions: dict[str, int] = {}
-        for stream_id, expected in expected_versions.items():
-            if expected is not None:
-                versions[stream_id] = actual = self._version(stream_id)
-                if actual != expected:
-                    raise ConcurrencyError(stream_id, expected, actual)
-        position, prev_hash = self._head()
-        rows = []
-        for stream_id, *fields in encoded:
-            version = versions.get(stream_id)
-            version = (self._version(stream_id) if version is None else version) + 1
-            versions[stream_id] = version
-            position += 1
-            row = (position, stream_id, version, *fields, recorded_at)
-            row_hash = event_hash(prev_hash, row)
-            rows.append((*row, prev_hash, row_hash))
-            prev_hash = row_hash
-        return rows
-
-    def _integrity_error(self, encoded: list[tuple[Any, ...]], exc: Exception) -> StoreError:
+    def _integrity_error(self, encoded: list[Row], exc: Exception) -> StoreError:
         """DuplicateEventError for the first event already stored (the batch itself was
         checked before the lock), or a StoreError if a constraint failed otherwise."""
         sql = "SELECT 1 FROM events WHERE event_id = ?"
@@ -241,7 +183,7 @@ class SQLiteStore:
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         with sqlite_errors:
             cursor = self._conn.execute(f"{_SELECT} WHERE stream_id = ? ORDER BY version", (stream_id,))
-            return [_to_event(row) for row in cursor]
+            return [stored_event(row) for row in cursor]
 
     def read_all(self, from_position: int = 0) -> Iterator[StoredEvent]:
         """Every event after ``from_position``, in order, read a chunk at a time. Each chunk
@@ -250,7 +192,7 @@ class SQLiteStore:
         position = from_position
         while True:
             with sqlite_errors:
-                chunk = [_to_event(row) for row in self._conn.execute(sql, (position,))]
+                chunk = [stored_event(row) for row in self._conn.execute(sql, (position,))]
             yield from chunk
             if len(chunk) < _READ_CHUNK:
                 return
@@ -277,7 +219,7 @@ class SQLiteStore:
     def read_event(self, event_id: str) -> StoredEvent | None:
         with sqlite_errors:
             row = self._conn.execute(f"{_SELECT} WHERE event_id = ?", (event_id,)).fetchone()
-            return None if row is None else _to_event(row)
+            return None if row is None else stored_event(row)
 
     def stream_ids(self, prefix: str = "") -> list[str]:
         return self._distinct("stream_id", prefix)
@@ -302,7 +244,8 @@ class SQLiteStore:
         with sqlite_errors:
             return self._head()
 
-    def data_version(self) -> int:
+    def change_token(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it moves when another connection commits."""
         with sqlite_errors:
             version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
             return version
@@ -338,8 +281,3 @@ class SQLiteStore:
         if any(found[name].split() != sql.split() for name, sql in TRIGGERS.items()):
             return ["append-only triggers were altered"]
         return []
-
-
-def open_store(path: str | os.PathLike[str]) -> SQLiteStore:
-    """Open (creating or upgrading if needed) the afterview database at ``path``."""
-    return SQLiteStore(path)
