@@ -133,3 +133,21 @@ def test_nothing_imports_the_old_top_level_names() -> None:
     offenders = [str(p) for p in [*SRC.rglob("*.py"), *(ROOT / "tests").rglob("*.py"),
                                   *(ROOT / "benchmarks").rglob("*.py")] if old.search(p.read_text())]
     assert offenders == []
+
+
+# The store modules that anything may import; every other module of store/ is a backend.
+STORE_INTERFACE = {"afterview.engine.store", "afterview.engine.store.base",
+                   "afterview.engine.store.chain", "afterview.engine.store.open"}
+BACKEND_CLASSES = re.compile(r"\b[A-Z]\w*Store\(")  # SQLiteStore(, MemoryStore(, ...
+
+
+def test_only_open_store_opens_a_backend() -> None:
+    """The CLI, the daemon, the demo (every module outside store/) get their store from
+    open_store: none imports a backend module or constructs a backend class."""
+    backends = {m for m in MODULES if layer(m) == "engine.store"} - STORE_INTERFACE
+    assert {"afterview.engine.store.sqlite", "afterview.engine.store.memory"} <= backends
+    outside = [name for name in MODULES if layer(name) != "engine.store"]
+    imports = {name: sorted(GRAPH[name] & backends) for name in outside if GRAPH[name] & backends}
+    constructs = {name: BACKEND_CLASSES.findall(MODULES[name].read_text()) for name in outside
+                  if BACKEND_CLASSES.search(MODULES[name].read_text())}
+    assert (imports, constructs) == ({}, {})

@@ -61,11 +61,21 @@ def default_db_path() -> Path:
     return Path(user_data_dir("afterview", appauthor=False)) / "afterview.db"
 
 
+def db_location(given: str | None) -> str | Path:
+    """What ``--db`` / ``$AFTERVIEW_DB`` names, for open_store: a path (``~`` expanded) or
+    a store URL such as sqlite:///path or memory:; else the default database."""
+    if not given:
+        return default_db_path()
+    from afterview.engine.store.open import url_scheme
+
+    return given if url_scheme(given) else Path(given).expanduser()
+
+
 class Session:
     """The database and output mode chosen by the global options; opens the engine once."""
 
     def __init__(self, db_path: str | None, as_json: bool, actor: str = "cli") -> None:
-        self.db_path = Path(db_path).expanduser() if db_path else default_db_path()
+        self.db_path = db_location(db_path)
         self.as_json = as_json
         self.actor = actor
         self._engine: Engine | None = None
@@ -74,9 +84,9 @@ class Session:
     def engine(self) -> Engine:
         if self._engine is None:
             from afterview.engine.service.api import Engine
-            from afterview.engine.store.sqlite import SQLiteStore
+            from afterview.engine.store import open_store
 
-            self._engine = Engine(SQLiteStore(self.db_path), actor=self.actor)
+            self._engine = Engine(open_store(self.db_path), actor=self.actor)
         return self._engine
 
     def close(self) -> None:
@@ -176,14 +186,15 @@ def _completing(ctx: click.Context, read: Any) -> list[str]:
     """What ``read(engine)`` finds in the chosen database; nothing if there is none yet
     (completing must not create it) or anything goes wrong."""
     from afterview.engine.service.api import Engine
-    from afterview.engine.store.sqlite import SQLiteStore
+    from afterview.engine.store import open_store
+    from afterview.engine.store.open import sqlite_path
 
-    path = ctx.find_root().params.get("db_path")
-    db = Path(path).expanduser() if path else default_db_path()
-    if not db.is_file():
-        return []
+    db = db_location(ctx.find_root().params.get("db_path"))
     try:
-        with SQLiteStore(db) as store:
+        path = sqlite_path(db)
+        if path is not None and not path.is_file():
+            return []
+        with open_store(db) as store:
             found: list[str] = read(Engine(store))
             return found
     except Exception:  # a broken database must not print a traceback into the shell

@@ -19,7 +19,8 @@ VERSION = "0.1.0"
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", metavar="PATH", envvar="AFTERVIEW_DB",
-              help="Database file (default: $AFTERVIEW_DB, else the user data folder).")
+              help="Database file, or a store URL such as sqlite:///PATH (default: $AFTERVIEW_DB, "
+                   "else the user data folder).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.version_option(VERSION, "--version", prog_name="afterview", message="%(prog)s %(version)s")
 @click.pass_context

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from afterview.cli.context import Refused, default_db_path, emit_json, session
+from afterview.cli.context import Refused, db_location, default_db_path, emit_json, session
 from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
@@ -29,11 +29,12 @@ def demo(demo_db: str | None) -> None:
     """Build a realistic example job search in a fresh database; show the board and agenda."""
     from afterview.engine.service.api import Engine, tasks_of
     from afterview.engine.service.demo import DEMO_ACTOR, build_demo
-    from afterview.engine.store.sqlite import SQLiteStore
+    from afterview.engine.store import open_store
+    from afterview.engine.store.open import locate
 
     target = demo_target(demo_db, click.get_current_context().find_root().params.get("db_path"))
     _make_room(target)
-    engine = Engine(SQLiteStore(target), actor=DEMO_ACTOR)
+    engine = Engine(open_store(target), actor=DEMO_ACTOR)
     try:
         build_demo(engine)
         apps, now = engine.applications(), engine.now()
@@ -49,29 +50,33 @@ def demo(demo_db: str | None) -> None:
     click.echo(render.board(apps))
     click.echo("\n" + render.paint("AGENDA", bold=True))
     click.echo(render.agenda(tasks, now))
+    if locate(target).backend == "memory":
+        return  # gone when this command ends: nothing to try next on it
     click.echo("\nTry next:")
     for command, why in _suggestions(target, apps, tasks, now):
         click.echo(f"  {command}\n      {why}")
 
 
-def demo_target(own: str | None, global_db: str | None) -> Path:
+def demo_target(own: str | None, global_db: str | None) -> str | Path:
     """The demo's own --db, else the global --db or $AFTERVIEW_DB, else demo.db (never the
-    default afterview.db, which is where a real search lives)."""
+    default afterview.db, which is where a real search lives): a path or a store URL."""
     chosen = own or global_db
     if chosen:
-        return Path(chosen).expanduser()
+        return db_location(chosen)
     return default_db_path().with_name("demo.db")
 
 
-def _make_room(path: Path) -> None:
-    """Refuse a file holding events the demo did not write; remove an earlier demo."""
+def _make_room(target: str | Path) -> None:
+    """Refuse a log holding events the demo did not write; remove an earlier demo's file."""
     from afterview.engine.service.demo import foreign_event
-    from afterview.engine.store.sqlite import SQLiteStore
+    from afterview.engine.store import open_store
+    from afterview.engine.store.open import sqlite_path
 
-    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+    path = sqlite_path(target)
+    if path is None or not path.exists() or (path.is_file() and path.stat().st_size == 0):
         return
     # Opening refuses (and leaves alone) anything that is not an afterview database.
-    with SQLiteStore(path) as store:
+    with open_store(target) as store:
         found = foreign_event(store)
     if found is not None:
         raise Refused(
@@ -82,7 +87,7 @@ def _make_room(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _suggestions(target: Path, apps: list[Application], tasks: list[Task],
+def _suggestions(target: str | Path, apps: list[Application], tasks: list[Task],
                  now: datetime) -> list[tuple[str, str]]:
     """Commands worth trying on the demo, with the exact --db; only registered ones."""
     prefix = f"afterview --db {shlex.quote(str(target))}"
