@@ -68,7 +68,7 @@ class Template:
 
     def copy(self) -> InProcessCLI:
         path = self.folder / f"example-{next(self._copies)}.db"
-        shutil.copyfile(self.db, path)
+        shutil.copy(self.db, path)  # with its mode, 0600
         return InProcessCLI(path)
 
     def values(self, name: str) -> st.SearchStrategy[str]:

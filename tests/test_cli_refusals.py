@@ -147,7 +147,7 @@ def outcomes(search: tuple[CLI, dict[str, str]],
 
     def attempt(index: int) -> Outcome:
         copy = CLI(folder / f"{index}.db")
-        shutil.copyfile(cli.db, copy.db)  # every process has closed it: no -wal left
+        shutil.copy(cli.db, copy.db)  # its mode too (0600); every process has closed it: no -wal left
         before = copy.event_count()
         done = copy.run(*(arg.format(**found) for arg in CASES[index][0]))
         return Outcome(done, before, copy.event_count())

@@ -51,7 +51,7 @@ class Template:
 
     def copy(self) -> InProcessCLI:
         path = self.folder / f"copy-{next(self._copies)}.db"
-        shutil.copyfile(self.db, path)
+        shutil.copy(self.db, path)  # with its mode, 0600
         return InProcessCLI(path)
 
 

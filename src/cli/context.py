@@ -4,9 +4,10 @@ dates and money typed on the command line, and how a refusal is reported."""
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -14,9 +15,6 @@ import click
 
 if TYPE_CHECKING:
     from afterview.engine.service.api import Engine
-
-MAX_AMOUNT = Decimal("1e12")
-
 
 class Refused(Exception):
     """A refusal found by the command line itself (a bad value, a bad combination)."""
@@ -29,6 +27,8 @@ class Refused(Exception):
 def fail(message: str, exit_code: int) -> NoReturn:
     """One ``error:`` line on stderr (first line only: never a wall of text) and exit."""
     first_line = " ".join(str(message).split())
+    # Text that came from invalid UTF-8 (surrogate escapes) is shown escaped, never a crash.
+    first_line = first_line.encode("utf-8", "backslashreplace").decode("utf-8")
     click.echo(f"error: {first_line}", err=True)
     sys.exit(exit_code)
 
@@ -71,6 +71,15 @@ def db_location(given: str | None) -> str | Path:
     return given if url_scheme(given) else Path(given).expanduser()
 
 
+# The commands that record facts: only they may create a database. Any other command on a
+# missing file says how to start and creates nothing (no file, no folder).
+WRITING_COMMANDS = frozenset({
+    "apply", "note", "interview", "debrief", "thanks", "follow-up", "offer", "ask-time",
+    "counter", "accept", "withdraw", "declined", "feedback", "reflect", "notice", "contact",
+    "void", "done", "snooze", "dismiss", "config set", "import", "daemon",
+})
+
+
 class Session:
     """The database and output mode chosen by the global options; opens the engine once."""
 
@@ -81,18 +90,58 @@ class Session:
         self._engine: Engine | None = None
 
     @property
+    def db_file(self) -> Path | None:
+        """The database file, for a SQLite store (None for another backend)."""
+        from afterview.engine.store.open import sqlite_path
+
+        return sqlite_path(self.db_path)
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             from afterview.engine.service.api import Engine
             from afterview.engine.store import open_store
 
-            self._engine = Engine(open_store(self.db_path), actor=self.actor)
+            file = self.db_file
+            existed = file is None or os.path.lexists(file)
+            if not existed and not _may_create():
+                raise Refused(
+                    f"there is no afterview database at {file} yet: enter a fact to "
+                    "start one, e.g. afterview apply Acme \"Backend Engineer\", or run "
+                    "afterview demo to try an example", 1)
+            self._engine = Engine(open_store(self.db_path), actor=self.actor, warn=warn)
+            if file is not None and existed:
+                _warn_if_shared(file)
         return self._engine
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.store.close()
             self._engine = None
+
+
+def warn(message: str) -> None:
+    """One ``warning:`` line on stderr."""
+    click.echo(f"warning: {' '.join(message.split())}", err=True)
+
+
+def _may_create() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True
+    command = " ".join(ctx.command_path.split()[1:])
+    return command in WRITING_COMMANDS
+
+
+def _warn_if_shared(path: Path) -> None:
+    """A database others may read (or write) is worth one line: it holds salaries."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o077:
+        warn(f"{path} has mode {mode:04o}, so other users can read it; afterview keeps its "
+             f"database 0600: run chmod 600 {shlex.quote(str(path))}")
 
 
 def session() -> Session:
@@ -133,21 +182,16 @@ def required_money(text: str, option: str) -> Decimal:
 
 
 def money(text: str | None, option: str) -> Decimal | None:
-    """An amount of money: a finite number, not negative, not absurd."""
+    """An amount of money as people write it (85000, 85,000.50, 85.000,50, 85 000,50):
+    finite, not negative, not absurd; an ambiguous one is refused with the reason."""
     if text is None:
         return None
-    cleaned = text.strip().replace(",", "").replace("_", "")
+    from afterview.engine.domain.amounts import AmountError, parse_amount
+
     try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise Refused(f"{option} {text!r} is not a number: write it like 85000 or 85000.50") from None
-    if not amount.is_finite():
-        raise Refused(f"{option} {text!r} is not a finite amount")
-    if amount < 0:
-        raise Refused(f"{option} {text!r} is negative: amounts are 0 or more")
-    if amount > MAX_AMOUNT:
-        raise Refused(f"{option} {text!r} is too large to be an amount of money")
-    return abs(amount)  # -0 is not negative, but must be stored as 0, not "-0"
+        return parse_amount(text)
+    except AmountError as error:
+        raise Refused(f"{option} {text!r} {error}") from None
 
 
 def emit_json(value: Any) -> None:

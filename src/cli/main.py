@@ -59,6 +59,7 @@ _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line; every refusal is one ``error:`` line and a non-zero exit."""
+    _refuse_undecodable(sys.argv[1:] if argv is None else argv)
     try:
         with guarded_stdout():  # typed text is shown on a terminal, never obeyed
             return cli.main(args=argv, prog_name="afterview", standalone_mode=False)
@@ -87,6 +88,18 @@ def main(argv: list[str] | None = None) -> Any:
         else:
             clictx.fail(*mapped)
     return None
+
+
+def _refuse_undecodable(args: list[str]) -> None:
+    """An argument that is not UTF-8 reaches Python as surrogate escapes; it would fail
+    wherever it is written (the log, a terminal): refused here, once, by its position."""
+    for number, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            clictx.fail(f"argument {number} ('{shown}') is not valid UTF-8 text: afterview "
+                        "reads its arguments as UTF-8", 2)
 
 
 def _usage_message(error: click.UsageError) -> str:

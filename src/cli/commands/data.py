@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,29 +29,42 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
 
 @contextlib.contextmanager
 def _output(path: Path | None) -> Iterator[TextIO]:
-    """The file to write (created 0600: exports hold salaries and names), or stdout."""
-    if path is None:
-        yield sys.stdout
-        return
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_TRUNC
-    except OSError as error:
-        raise Refused(f"cannot write {path}: {error.strerror}") from None
-    with open(fd, "w", encoding="utf-8", newline="") as out:
+    """The file to write (-o FILE; ``-`` or none is stdout), through engine.io.output: never
+    the database or its journals, replaced only by a complete file, created private."""
+    from afterview.engine.io.output import written
+
+    with written(path, protected=_protected()) as out:
         yield out
 
 
+def _protected() -> list[Path]:
+    """The database file an output must never be (none for a store that is not a file)."""
+    file = session().db_file
+    return [] if file is None else [file]
+
+
+_OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                       metavar="FILE", help="Write to FILE (created private, 0600; - is stdout) "
+                       "instead of stdout.")
+
+
+def _format(output: Path | None, given: str | None, allowed: tuple[str, ...], default: str) -> str:
+    from afterview.engine.io.output import format_for
+
+    return format_for(output, given, allowed, default)
+
+
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "ics"]), default="json",
-              show_default=True, help="json: the whole log; csv: one row per application; "
-              "ics: interviews and open tasks for a calendar.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write to FILE (created private, 0600) instead of stdout.")
-def export(fmt: str, output: Path | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "ics"]),
+              help="json: the whole log; csv: one row per application; ics: interviews and "
+              "open tasks for a calendar. Default: from -o FILE's extension, else json.")
+@_OUTPUT
+def export(fmt: str | None, output: Path | None) -> None:
     """Export the log (json, lossless), the applications (csv) or a calendar (ics)."""
+    from afterview.engine.io.output import is_stdout
     from afterview.engine.service import exchange
 
+    fmt = _format(output, fmt, ("json", "csv", "ics"), "json")
     s = session()
     engine = s.engine
     with _output(output) as out:
@@ -68,7 +80,7 @@ def export(fmt: str, output: Path | None) -> None:
             text = export_ics(engine)
             out.write(text)
             count, what = text.count("BEGIN:VEVENT") + text.count("BEGIN:VTODO"), "calendar entries"
-    if output is not None:
+    if not is_stdout(output):
         if s.as_json:
             emit_json({"format": fmt, "output": str(output), "count": count})
         else:
@@ -176,7 +188,8 @@ def stats(sankey: bool, svg_path: Path | None) -> None:
     if svg_path is not None:
         with _output(svg_path) as out:
             out.write(numbers.sankey_svg(apps))
-        click.echo(f"wrote {svg_path}", err=True)
+        if str(svg_path) != "-":
+            click.echo(f"wrote {svg_path}", err=True)
     if sankey:
         click.echo(numbers.sankeymatic(apps), nl=False)
     elif s.as_json:
@@ -188,22 +201,34 @@ def stats(sankey: bool, svg_path: Path | None) -> None:
 @click.command()
 @click.option("--from", "start", metavar="WHEN", help="First day (default: the first activity).")
 @click.option("--to", "end", metavar="WHEN", help="Last day, included (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True)
-def report(start: str | None, end: str | None, fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["md", "csv"]),
+              help="Default: from -o FILE's extension, else md.")
+@_OUTPUT
+def report(start: str | None, end: str | None, fmt: str | None, output: Path | None) -> None:
     """A dated log of job-search activities, the kind a benefits office asks for."""
     from afterview.engine.io import report as activity
+    from afterview.engine.io.output import is_stdout
 
+    fmt = _format(output, fmt, ("md", "csv"), "md")
     s = session()
     tz = s.engine.tz
     first, last = when(start, "--from"), when(end, "--to")
     built = activity.build(s.engine, first.astimezone(tz).date() if first else None,
                            last.astimezone(tz).date() if last else None)
+    if is_stdout(output):
+        if s.as_json:
+            emit_json(built.as_json())
+        elif fmt == "csv":
+            click.echo(activity.as_csv(built), nl=False)
+        else:
+            click.echo(activity.markdown(built), nl=False)
+        return
+    with _output(output) as out:
+        out.write(activity.as_csv(built) if fmt == "csv" else activity.markdown(built))
     if s.as_json:
-        emit_json(built.as_json())
-    elif fmt == "csv":
-        click.echo(activity.as_csv(built), nl=False)
+        emit_json({"format": fmt, "output": str(output)})
     else:
-        click.echo(activity.markdown(built), nl=False)
+        click.echo(f"wrote the report to {output}", err=True)
 
 
 @click.command()

@@ -267,6 +267,11 @@ def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Cont
     if type(target.event) in (ev.EventVoided, ev.ApplicationSubmitted):
         what = "a correction" if type(target.event) is ev.EventVoided else "the submission"
         raise DomainError(f"cannot void {what}: withdraw the application or void a later fact")
+    instead = _TASK_COMMANDS.get(type(target.event))
+    if instead is not None:
+        task_id = target.event.task_id
+        raise DomainError(f"cannot void a {target.event.TYPE} (task {task_id}): tasks are "
+                          f"kept by their own commands; {instead.format(task=task_id)}")
     if target.event_id not in {f.event_id for f in effective(facts)}:
         raise DomainError(f"event {command.event_id} is already voided")
     event = ev.EventVoided(command.event_id, command.reason)
@@ -292,6 +297,19 @@ def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Cont
     ]
     return Decision([fact, *_kept_closed(app, replayed, effective([*facts, fact]), fact, ids),
                      *closures])
+
+
+# Task facts are not corrected by voiding them: a voided firing would leave its task never
+# firing again, a voided schedule or closing would hide what the policies decided.
+_TASK_COMMANDS: dict[type, str] = {
+    ev.TaskScheduled: "to drop it use 'afterview dismiss {task}', to move it "
+                      "'afterview snooze {task} --until WHEN'",
+    ev.TaskFired: "to be reminded again use 'afterview snooze {task} --until WHEN'; to end it "
+                  "'afterview done {task}' or 'afterview dismiss {task}'",
+    ev.TaskSnoozed: "to move it again use 'afterview snooze {task} --until WHEN'",
+    ev.TaskClosed: "a closed task stays closed; if there is more to do, note it with "
+                   "'afterview note APP TEXT', or record the fact that schedules it again",
+}
 
 
 def _kept_closed(before: Application, after: Application, kept: list[Fact], void: Fact,

@@ -93,6 +93,72 @@ def _text(text: str) -> str:
     return text
 
 
+def _stored_zone(text: str) -> str:
+    """A stored zone name this machine can load (cheaper than listing every zone)."""
+    import zoneinfo
+
+    if not isinstance(text, str) or text != text.strip() or text in ("", "localtime"):
+        raise InvalidValue(f"{text!r} is not a time zone name")
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidValue(f"time zone {text!r} is not known on this machine") from None
+    return text
+
+
+def _stored_text(text: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidValue(f"{text!r} is not text")
+    return text
+
+
+def fallback_message(key: str, text: Any, error: Exception) -> str:
+    default = _SPEC[key][1]
+    shown = "its default" if default is None and key != "timezone" else (
+        "this machine's zone" if key == "timezone" else f"the default {default}")
+    return (f"setting {key} = {text!r} cannot be used ({error}); using {shown} until "
+            f"'afterview config set {key} ...' sets a valid value")
+
+
+def usable_country(country: str | None, subdivision: str | None,
+                   problems: list[str]) -> tuple[str | None, str | None]:
+    """The stored country and subdivision if the holidays package knows them; else
+    none (weekends only), said in ``problems``. Checked once per pair and process."""
+    key = (country, subdivision)
+    if key not in _USABLE:
+        found: list[str] = []
+        _USABLE[key] = (*_usable_country(country, subdivision, found), tuple(found))
+    usable_country_code, usable_subdivision, said = _USABLE[key]
+    problems.extend(said)
+    return usable_country_code, usable_subdivision
+
+
+_USABLE: dict[tuple[str | None, str | None], tuple[str | None, str | None, tuple[str, ...]]] = {}
+
+
+def _usable_country(country: str | None, subdivision: str | None,
+                    problems: list[str]) -> tuple[str | None, str | None]:
+    from afterview.engine.domain.calendar import CalendarError, validate_country, validate_subdivision
+
+    if country is None:
+        return None, None
+    try:
+        if validate_country(country) != country:
+            raise CalendarError(f"{country!r} is not a country code as stored")
+    except CalendarError as error:
+        problems.append(fallback_message("country", country, error))
+        return None, None
+    if subdivision is None:
+        return country, None
+    try:
+        if validate_subdivision(country, subdivision) != subdivision:
+            raise CalendarError(f"{subdivision!r} is not a subdivision code as stored")
+    except CalendarError as error:
+        problems.append(fallback_message("subdivision", subdivision, error))
+        return country, None
+    return country, subdivision
+
+
 # key -> (parse the text a person typed into its stored form, default, help)
 _SPEC: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "timezone": (_timezone, None, "zone for local dates and workday_start (IANA name)"),
@@ -154,14 +220,28 @@ class Settings:
     currency: str = "USD"
 
     @classmethod
-    def from_values(cls, values: Mapping[str, str | None]) -> Settings:
-        """Settings from stored texts; a key set to nothing takes its default."""
+    def from_values(cls, values: Mapping[str, str | None],
+                    problems: list[str] | None = None) -> Settings:
+        """Settings from stored texts; a key set to nothing takes its default. A stored
+        value that is not valid (here, now: a zone this machine lacks, a number out of
+        range) takes its default too, and says so in ``problems``: one bad setting must
+        never stop every command. The country is checked where holidays are loaded
+        (``usable_country``), so reading commands stay light."""
         kwargs: dict[str, Any] = {}
         for key, text in values.items():
             if key not in _SPEC or text is None:
                 continue
             parse = _SPEC[key][0]
-            kwargs[key] = text if parse in (_timezone, _country, _text) else parse(text)
+            try:
+                if parse is _timezone:
+                    kwargs[key] = _stored_zone(text)
+                elif parse in (_country, _text):
+                    kwargs[key] = _stored_text(text)
+                else:
+                    kwargs[key] = parse(text)
+            except InvalidValue as error:
+                if problems is not None:
+                    problems.append(fallback_message(key, text, error))
         return cls(**kwargs)
 
     @property

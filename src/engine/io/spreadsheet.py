@@ -13,11 +13,13 @@ import csv
 import io
 import re
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from afterview.engine.domain import events as ev
+from afterview.engine.domain.amounts import MAX_AMOUNT
+from afterview.engine.domain.calendar import MAX_YEAR, MIN_YEAR
 from afterview.engine.domain.lifecycle import (
     ACCEPTED,
     APPLIED,
@@ -141,6 +143,14 @@ def sheet_date(text: str, *, day_first: bool = False) -> date | datetime:
     """A date as people type it in spreadsheets: 2026-11-02 (or with a time), 2026/11/02,
     11/02/2026 (month first, or day first with ``day_first``), Nov 2, 2026, 2 Nov 2026."""
     cleaned = " ".join(text.strip().lower().replace(",", ", ").split()).replace(" ,", ",")
+    value = _read_date(text, cleaned, day_first)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise InvalidValue(f"{text.strip()!r} is out of range: the year must be from {MIN_YEAR} "
+                           f"to {MAX_YEAR}")
+    return value
+
+
+def _read_date(text: str, cleaned: str, day_first: bool) -> date | datetime:
     for reader in (date.fromisoformat, datetime.fromisoformat):
         try:
             return reader(cleaned.upper())
@@ -169,23 +179,26 @@ def sheet_date(text: str, *, day_first: bool = False) -> date | datetime:
 def sheet_amount(text: str) -> tuple[Decimal, str | None]:
     """An amount of money such as 85000, 85,000, $85,000, 85k or 85000 EUR, and the
     currency it names (None when it names none)."""
-    cleaned = text.strip().replace(",", "").replace("_", "").replace(" ", "")
+    from afterview.engine.domain.amounts import AmountError, parse_amount
+
+    cleaned = text.strip()
     currency = None
     if cleaned[:1] in _SYMBOLS:
-        currency, cleaned = _SYMBOLS[cleaned[0]], cleaned[1:]
+        currency, cleaned = _SYMBOLS[cleaned[0]], cleaned[1:].strip()
     if len(cleaned) > 3 and cleaned[:3].isalpha():
-        currency, cleaned = cleaned[:3].upper(), cleaned[3:]
+        currency, cleaned = cleaned[:3].upper(), cleaned[3:].strip()
     elif len(cleaned) > 3 and cleaned[-3:].isalpha():
-        currency, cleaned = cleaned[-3:].upper(), cleaned[:-3]
+        currency, cleaned = cleaned[-3:].upper(), cleaned[:-3].strip()
     factor = Decimal(1)
     if cleaned[-1:] in ("k", "K"):
-        factor, cleaned = Decimal(1000), cleaned[:-1]
+        factor, cleaned = Decimal(1000), cleaned[:-1].strip()
     try:
-        amount = Decimal(cleaned) * factor
-    except InvalidOperation:
-        raise InvalidValue(f"{text.strip()!r} is not an amount of money: write it like 85000"
-                           ) from None
-    if not amount.is_finite() or amount <= 0:
+        amount = parse_amount(cleaned) * factor
+        if amount > MAX_AMOUNT:
+            raise AmountError(f"is too large to be an amount of money (the most is {MAX_AMOUNT:,.0f})")
+    except AmountError as error:
+        raise InvalidValue(f"{text.strip()!r} {error}") from None
+    if amount <= 0:
         raise InvalidValue(f"{text.strip()!r} is not an amount of money above 0")
     return amount, currency
 

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from afterview.engine.domain.settings import Settings
 
 _RETRIES = 8
-_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+APPLICATION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+"""What an application id may be (chosen with --id, or brought by an import)."""
 
 
 def to_fact(stored: StoredEvent) -> Fact:
@@ -94,6 +95,9 @@ class Engine:
     clock: Clock | None = None
     actor: str = "cli"
     _settings: Settings | None = None
+    warn: Callable[[str], None] | None = None
+    """Told once about each problem found on read (a stored setting that cannot be used)."""
+    _warned: set[str] = attrs.field(factory=set, init=False)
 
     # -- context -------------------------------------------------------------
 
@@ -106,8 +110,22 @@ class Engine:
             for stored in self.store.read_stream(PROFILE_STREAM):
                 if stored.type == "SettingChanged":
                     values[stored.data["key"]] = stored.data["value"]
-            self._settings = Settings.from_values(values)
+            problems: list[str] = []
+            self._settings = Settings.from_values(values, problems)
+            for problem in problems:
+                self._warn(problem)
         return self._settings
+
+    def _warn(self, message: str) -> None:
+        if message in self._warned:
+            return
+        self._warned.add(message)
+        if self.warn is not None:
+            self.warn(message)
+        else:
+            import sys
+
+            print(f"warning: {message}", file=sys.stderr)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -122,10 +140,14 @@ class Engine:
 
     def calendar(self) -> Any:
         from afterview.engine.domain.calendar import WorkCalendar
+        from afterview.engine.domain.settings import usable_country
 
         settings = self.settings
-        return WorkCalendar(self.tz, settings.country, settings.subdivision,
-                            settings.workday_start_time)
+        problems: list[str] = []
+        country, subdivision = usable_country(settings.country, settings.subdivision, problems)
+        for problem in problems:
+            self._warn(problem)
+        return WorkCalendar(self.tz, country, subdivision, settings.workday_start_time)
 
     def context(self, command_id: str | None = None) -> commands.Context:
         from afterview.engine.domain import decide as commands
@@ -285,7 +307,7 @@ class Engine:
     def apply(self, submitted: ev.ApplicationSubmitted, *, application_id: str | None = None,
               at: datetime | None = None) -> Result:
         if application_id is not None:
-            if not _ID_PATTERN.match(application_id) or application_id == PROFILE_STREAM:
+            if not APPLICATION_ID.fullmatch(application_id) or application_id == PROFILE_STREAM:
                 raise InvalidValue(
                     f"{application_id!r} is not a usable id: use lowercase letters, digits "
                     "and dashes, starting with a letter or digit"

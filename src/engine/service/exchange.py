@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TextIO
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import PROFILE_STREAM, Application, DomainError, InvalidValue
 from afterview.engine.io.spreadsheet import SheetRow, read_sheet, row_facts
-from afterview.engine.service.api import Engine
+from afterview.engine.service.api import APPLICATION_ID, Engine
 from afterview.engine.service.batch import Batch, run_batch
 from afterview.engine.store.base import GENESIS_HASH, ConcurrencyError, NewEvent, StoredEvent
 
@@ -95,26 +95,64 @@ def export_json(engine: Engine, out: TextIO, *, progress: Progress = no_progress
 
 
 def read_export(text: str, name: str) -> list[dict[str, Any]]:
-    """The events of an afterview export, after checking that it is one and that its hash
-    chain is intact (an edited export is refused, as ``verify`` would refuse the log)."""
+    """The events of an afterview export, after checking that it is one, that every
+    envelope field has its type and that its hash chain is intact (an edited export is
+    refused, as ``verify`` would refuse the log)."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise InvalidValue(f"{name} is not JSON ({error.msg} at line {error.lineno})") from None
+    except (ValueError, RecursionError) as error:  # NaN, a 5000-digit number, deep nesting
+        raise InvalidValue(f"{name} is not JSON afterview can read ({_first_line(error)})") from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidValue(f"{name} is not an afterview export (made by 'afterview export --format json')")
-    if document.get("version") != EXPORT_VERSION:
-        raise InvalidValue(f"{name} is export version {document.get('version')!r}; "
-                           f"this afterview reads version {EXPORT_VERSION}: upgrade afterview")
+    version = document.get("version")
+    if type(version) is not int or version != EXPORT_VERSION:
+        raise InvalidValue(f"{name} is export version {version!r}; this afterview reads "
+                           f"version {EXPORT_VERSION} (a whole number): upgrade afterview, or "
+                           "use the file as it was exported")
     events = document.get("events")
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise InvalidValue(f"{name} has no list of events")
+    for index, event in enumerate(events, start=1):
+        _check_envelope(event, index, name)
     _check_chain(events, document.get("head"), name)
     return events
 
 
+def _no_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a number JSON allows")
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
 _ENVELOPE = ("position", "stream_id", "version", "event_id", "type", "schema_version", "data",
              "metadata", "occurred_at", "recorded_at", "prev_hash", "hash")
+_ENVELOPE_TYPES: dict[str, type] = {
+    "position": int, "stream_id": str, "version": int, "event_id": str, "type": str,
+    "schema_version": int, "data": dict, "metadata": dict, "occurred_at": str,
+    "recorded_at": str, "prev_hash": str, "hash": str}
+
+
+def _where(name: str, index: int, event: dict[str, Any]) -> str:
+    kind = event.get("type")
+    shown = f" ({kind})" if isinstance(kind, str) and kind in ev.EVENT_TYPES else ""
+    return f"{name}: event {index} (position {index}){shown}"
+
+
+def _check_envelope(event: dict[str, Any], index: int, name: str) -> None:
+    """Every envelope field is there with its JSON type (a bool is not a number)."""
+    where = _where(name, index, event)
+    missing = [key for key in _ENVELOPE if key not in event]
+    if missing:
+        raise InvalidValue(f"{where} lacks {', '.join(missing)}: not an afterview export")
+    for key, kind in _ENVELOPE_TYPES.items():
+        value = event[key]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise InvalidValue(f"{where}: field {key} is {type(value).__name__}, "
+                               f"not {kind.__name__}: not an afterview export")
 
 
 def _check_chain(events: list[dict[str, Any]], head: Any, name: str) -> None:
@@ -124,9 +162,6 @@ def _check_chain(events: list[dict[str, Any]], head: Any, name: str) -> None:
     prev = GENESIS_HASH
     for index, event in enumerate(events, start=1):
         where = f"{name}: event {index}"
-        missing = [key for key in _ENVELOPE if key not in event]
-        if missing:
-            raise InvalidValue(f"{where} lacks {', '.join(missing)}: not an afterview export")
         try:
             row = [*(event[key] for key in _ENVELOPE[:6]), canonical_json(event["data"]),
                    canonical_json(event["metadata"]), event["occurred_at"], event["recorded_at"]]
@@ -142,17 +177,137 @@ def _check_chain(events: list[dict[str, Any]], head: Any, name: str) -> None:
         raise InvalidValue(f"{name} does not end at the head it names: events were removed")
 
 
-def _check_readable(event: dict[str, Any], name: str) -> None:
-    """Every event must be one this version of afterview can replay."""
+def _check_content(events: list[dict[str, Any]], name: str, country: str | None) -> None:
+    """Every event holds what a command could have recorded: known type and schema, ids
+    without control characters, aware times in range, fields of their types, amounts
+    finite and capped, settings valid here, each stream's versions 1, 2, 3, ..."""
+    from afterview.engine.domain.validation import FieldError, check_id, check_moment
+
+    next_version: dict[str, int] = {}
+    for index, event in enumerate(events, start=1):
+        where = _where(name, index, event)
+        try:
+            _check_stream_id(event["stream_id"])
+            check_id(event["event_id"], "event_id")
+            check_moment(event["occurred_at"], "occurred_at")
+            check_moment(event["recorded_at"], "recorded_at")
+            expected = next_version.get(event["stream_id"], 1)
+            if event["version"] != expected:
+                raise FieldError("version", f"is {event['version']}; the stream "
+                                            f"{event['stream_id']!r} is at version {expected - 1}")
+            next_version[event["stream_id"]] = expected + 1
+            fact_event = _checked_event(event)
+            if isinstance(fact_event, ev.SettingChanged):
+                country = _check_setting(fact_event, country)
+        except FieldError as error:
+            raise InvalidValue(f"{where}: field {error.field} {error.problem}") from None
+        except ev.UnknownEventType:
+            raise InvalidValue(f"{name}: event type {event['type']!r} (position {index}) "
+                               "is unknown to this afterview: upgrade afterview") from None
+
+
+def _check_stream_id(stream_id: str) -> None:
+    from afterview.engine.domain.validation import FieldError
+
+    if stream_id != PROFILE_STREAM and not APPLICATION_ID.fullmatch(stream_id):
+        raise FieldError("stream_id", f"{stream_id[:40]!r} is not an application id (lowercase "
+                                      "letters, digits, dots, dashes; at most 80)")
+
+
+def _checked_event(event: dict[str, Any]) -> Any:
+    from afterview.engine.domain.validation import FieldError, check_event
+
+    type_name, schema = event["type"], event["schema_version"]
+    cls = ev.EVENT_TYPES.get(type_name)
+    if cls is None:
+        raise ev.UnknownEventType(type_name)
+    current: int = cls.SCHEMA_VERSION  # type: ignore[attr-defined]  # set by _event
+    if not 1 <= schema <= current:
+        raise FieldError("schema_version", f"is {schema}; {type_name} has versions 1 to {current}")
+    in_profile = event["stream_id"] == PROFILE_STREAM
+    if in_profile != (type_name == "SettingChanged"):
+        raise FieldError("type", f"{type_name} does not belong in "
+                                 + ("the settings" if in_profile else "an application"))
     try:
-        ev.from_data(event["type"], event["schema_version"], event["data"])
-        datetime.fromisoformat(event["occurred_at"])
-    except ev.UnknownEventType:
-        raise InvalidValue(f"{name}: event type {event['type']!r} (position {event['position']}) "
-                           "is unknown to this afterview: upgrade afterview") from None
-    except (TypeError, ValueError, KeyError) as error:
-        raise InvalidValue(f"{name}: the {event['type']} at position {event['position']} "
-                           f"cannot be read ({error})") from None
+        data = ev.upcast(type_name, schema, dict(event["data"]))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise FieldError("data", f"cannot be lifted from schema version {schema} "
+                                 f"({type(error).__name__})") from None
+    return check_event(type_name, data)
+
+
+def _check_setting(setting: ev.SettingChanged, country: str | None) -> str | None:
+    """A setting as ``config set`` stores it, valid on this machine; the country after it."""
+    from afterview.engine.domain.calendar import CalendarError, validate_subdivision
+    from afterview.engine.domain.settings import KEYS, normalise
+    from afterview.engine.domain.validation import FieldError
+
+    key, value = setting.key, setting.value
+    if key not in KEYS:
+        raise FieldError("data.key", f"{key[:40]!r} is not a setting")
+    try:
+        stored = normalise(key, "" if value is None else value)
+        if key == "subdivision" and value is not None:
+            if country is None:
+                raise InvalidValue("is set while no country is")
+            stored = validate_subdivision(country, value)
+    except (InvalidValue, CalendarError) as error:
+        raise FieldError("data.value", f"{_short(value)} cannot be used for {key}: {error}") from None
+    if stored != value:
+        raise FieldError("data.value", f"{_short(value)} is not {key} as afterview stores it "
+                                       f"({_short(stored)})")
+    return value if key == "country" else country
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 42 else text[:39] + "..."
+
+
+def _check_history(engine: Engine, wanted: list[dict[str, Any]], name: str) -> None:
+    """Replay each application that gains events, its events here and then the imported
+    ones, through the lifecycle: an impossible history (accepted without an offer, a fact
+    before the submission, a correction of nothing) is refused."""
+    from afterview.engine.domain import lifecycle
+    from afterview.engine.domain.state import Fact, effective, evolve
+    from afterview.engine.service.api import to_fact
+
+    by_stream: dict[str, list[tuple[int, Fact]]] = {}
+    for event in wanted:
+        if event["stream_id"] == PROFILE_STREAM:
+            continue
+        fact = Fact(event["stream_id"], event["event_id"],
+                    datetime.fromisoformat(event["occurred_at"]),
+                    ev.from_data(event["type"], event["schema_version"], event["data"]))
+        by_stream.setdefault(event["stream_id"], []).append((event["position"], fact))
+    for stream_id, imported in by_stream.items():
+        here = [(0, to_fact(stored)) for stored in engine.store.read_stream(stream_id)]
+        position_of = {fact.event_id: position for position, fact in [*here, *imported]}
+        facts = [fact for _, fact in [*here, *imported]]
+        seen: dict[str, Fact] = {}
+        for fact in facts:
+            if isinstance(fact.event, ev.EventVoided):
+                target = seen.get(fact.event.event_id)
+                if target is None or isinstance(target.event, ev.EventVoided | ev.ApplicationSubmitted):
+                    _impossible(name, position_of[fact.event_id], fact,
+                                "voids an event that is not an earlier fact of this application")
+            seen[fact.event_id] = fact
+        app = Application(stream_id)
+        for fact in effective(facts):
+            type_name = fact.event.TYPE
+            if app.state == lifecycle.NEW and type_name != "ApplicationSubmitted":
+                _impossible(name, position_of[fact.event_id], fact,
+                            f"comes before {stream_id} was submitted")
+            if type_name in lifecycle.LIFECYCLE_TRIGGERS and (app.state, type_name) not in lifecycle.TABLE:
+                _impossible(name, position_of[fact.event_id], fact,
+                            f"is not possible when {stream_id} is {app.state}")
+            evolve(app, fact)
+
+
+def _impossible(name: str, position: int, fact: Any, why: str) -> None:
+    where = f"event {position} (position {position})" if position else "an event here"
+    raise InvalidValue(f"{name}: {where}: field type {fact.event.TYPE} {why}: the backup's "
+                       "history is impossible; nothing was imported")
 
 
 def _new_in_stream(engine: Engine, stream_id: str, exported: list[dict[str, Any]],
@@ -179,8 +334,13 @@ def import_json(engine: Engine, text: str, name: str, *,
     """Append an exported log to this one in one atomic append: event ids, data, metadata
     and occurred_at as exported, new positions, hashes and recorded_at here (the original
     recorded_at, position and hash are kept in ``metadata.imported``). Events already here
-    are skipped, so importing the same file twice adds nothing."""
+    are skipped, so importing the same file twice adds nothing.
+
+    Everything is checked before anything is appended (the envelope, the hash chain, every
+    field, the settings, the lifecycle replayed with this log's events): the first bad
+    event is named by its position and field, and nothing is appended."""
     events = read_export(text, name)
+    _check_content(events, name, engine.settings.country)
     by_stream: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_stream.setdefault(event["stream_id"], []).append(event)
@@ -193,8 +353,7 @@ def import_json(engine: Engine, text: str, name: str, *,
                 versions[stream_id] = missing[0]["version"] - 1
             wanted += missing
         wanted.sort(key=lambda event: event["position"])
-        for event in wanted:
-            _check_readable(event, name)
+        _check_history(engine, wanted, name)
         try:
             _append_exported(engine, wanted, name, versions)
         except ConcurrencyError:
