@@ -49,8 +49,12 @@ _OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False, path_ty
 
 
 def _format(output: Path | None, given: str | None, allowed: tuple[str, ...], default: str) -> str:
-    from afterview.engine.io.output import format_for
+    """The format to write; the database named as the output is refused first."""
+    from afterview.engine.io.output import format_for, is_stdout, refuse_protected
 
+    if not is_stdout(output):
+        assert output is not None
+        refuse_protected(output, [session().db_path])
     return format_for(output, given, allowed, default)
 
 

@@ -139,7 +139,7 @@ _ENVELOPE_TYPES: dict[str, type] = {
 def _where(name: str, index: int, event: dict[str, Any]) -> str:
     kind = event.get("type")
     shown = f" ({kind})" if isinstance(kind, str) and kind in ev.EVENT_TYPES else ""
-    return f"{name}: event {index} (position {index}){shown}"
+    return f"{name}: event at position {index}{shown}"
 
 
 def _check_envelope(event: dict[str, Any], index: int, name: str) -> None:
@@ -202,8 +202,8 @@ def _check_content(events: list[dict[str, Any]], name: str, country: str | None)
         except FieldError as error:
             raise InvalidValue(f"{where}: field {error.field} {error.problem}") from None
         except ev.UnknownEventType:
-            raise InvalidValue(f"{name}: event type {event['type']!r} (position {index}) "
-                               "is unknown to this afterview: upgrade afterview") from None
+            raise InvalidValue(f"{where}: field type {event['type'][:40]!r} is unknown to this "
+                               "afterview: upgrade afterview") from None
 
 
 def _check_stream_id(stream_id: str) -> None:
@@ -305,8 +305,8 @@ def _check_history(engine: Engine, wanted: list[dict[str, Any]], name: str) -> N
 
 
 def _impossible(name: str, position: int, fact: Any, why: str) -> None:
-    where = f"event {position} (position {position})" if position else "an event here"
-    raise InvalidValue(f"{name}: {where}: field type {fact.event.TYPE} {why}: the backup's "
+    where = f"event at position {position}" if position else "an event here"
+    raise InvalidValue(f"{name}: {where} ({fact.event.TYPE}): field type {why}: the backup's "
                        "history is impossible; nothing was imported")
 
 
