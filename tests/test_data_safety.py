@@ -670,3 +670,29 @@ def test_an_id_chosen_with_apply_holds_nothing_that_could_inject_lines(cli: CLI,
     line = cli.refused("apply", "Acme", "Dev", "--id", chosen, code=2)
     assert "not a usable id" in line
     assert cli.event_count() == 1  # the timezone setting only
+
+
+@pytest.mark.skipif(not Path("/dev/zero").is_char_device(), reason="needs /dev/zero")
+def test_importing_a_device_is_refused_instead_of_read_without_end(search: CLI) -> None:
+    events = search.event_count()
+    line = search.refused("import", "/dev/zero", code=2)
+    assert "not a regular file" in line
+    _still_works(search, events)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("85.000,50", "85000.50"), ("85,000", "85000"),
+                                               ("1e5", "100000")])
+def test_the_target_salary_setting_reads_amounts_the_same_way(cli: CLI, typed: str,
+                                                              stored: str) -> None:
+    cli.ok("config", "set", "target_salary", typed)
+    assert Decimal(cli.ok("config", "get", "target_salary").split()[-1]) == Decimal(stored)
+    assert "ambiguous" in cli.refused("config", "set", "target_salary", "85.000", code=2)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any file")
+def test_a_read_only_backup_is_not_replaced(search: CLI, tmp_path: Path) -> None:
+    kept = tmp_path / "kept.json"
+    kept.write_text("old\n")
+    kept.chmod(0o400)
+    assert "read-only" in search.refused("export", "-o", str(kept), code=2)
+    assert kept.read_text() == "old\n"

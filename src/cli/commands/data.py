@@ -118,6 +118,8 @@ def import_(file: Path, fmt: str | None, day_first: bool, keep_overdue: bool) ->
     """
     from afterview.engine.service import exchange
 
+    if not file.is_file():  # /dev/zero or a pipe would be read without end
+        raise Refused(f"{file} is not a regular file: give the path of an export or a spreadsheet")
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:

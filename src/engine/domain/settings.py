@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -46,13 +46,12 @@ def _bool(text: str) -> bool:
 
 
 def _money(text: str) -> Decimal:
+    from afterview.engine.domain.amounts import AmountError, parse_amount
+
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidValue(f"{text!r} is not an amount of money") from None
-    if not value.is_finite() or value < 0:
-        raise InvalidValue(f"{text!r} is not an amount of money: use a number of 0 or more")
-    return value
+        return parse_amount(text)
+    except AmountError as error:
+        raise InvalidValue(f"{text!r} is not an amount of money: it {error}") from None
 
 
 def _timezone(text: str) -> str:

@@ -62,15 +62,9 @@ def check_id(value: Any, field: str) -> str:
 
 def check_moment(value: Any, field: str) -> datetime:
     """An ISO 8601 date-time with its offset, years ``MIN_YEAR`` to ``MAX_YEAR``."""
-    if not isinstance(value, str):
-        raise FieldError(field, f"is {_kind(value)}, not an ISO 8601 date-time")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise FieldError(field, f"{_short(value)} is not an ISO 8601 date-time") from None
+    moment = _iso(value, field, datetime.fromisoformat, "date-time")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise FieldError(field, f"{_short(value)} has no time zone offset")
-    _check_year(moment.year, value, field)
     try:
         _check_year(moment.astimezone(UTC).year, value, field)
     except OverflowError:
@@ -79,14 +73,22 @@ def check_moment(value: Any, field: str) -> datetime:
 
 
 def check_day(value: Any, field: str) -> date:
+    """An ISO 8601 date, years ``MIN_YEAR`` to ``MAX_YEAR``."""
+    return _iso(value, field, date.fromisoformat, "date")
+
+
+T = typing.TypeVar("T", date, datetime)
+
+
+def _iso(value: Any, field: str, read: typing.Callable[[str], T], what: str) -> T:
     if not isinstance(value, str):
-        raise FieldError(field, f"is {_kind(value)}, not an ISO 8601 date")
+        raise FieldError(field, f"is {_kind(value)}, not an ISO 8601 {what}")
     try:
-        day = date.fromisoformat(value)
+        found = read(value)
     except ValueError:
-        raise FieldError(field, f"{_short(value)} is not an ISO 8601 date") from None
-    _check_year(day.year, value, field)
-    return day
+        raise FieldError(field, f"{_short(value)} is not an ISO 8601 {what}") from None
+    _check_year(found.year, value, field)
+    return found
 
 
 def check_amount(value: Any, field: str) -> Decimal:

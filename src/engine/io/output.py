@@ -99,6 +99,10 @@ def written(path: str | os.PathLike[str] | None, *,
         with _opened_as_is(target) as out:  # a device or a pipe: written, never replaced
             yield out
         return
+    if existing is not None and not os.access(real, os.W_OK):
+        # A rename would replace a file you made read-only: honour its mode instead.
+        raise OutputError(f"cannot write {target}: it is read-only (mode "
+                          f"{stat.S_IMODE(existing.st_mode):04o}); choose another file")
     with _replacing(target, real, existing) as out:
         yield out
 

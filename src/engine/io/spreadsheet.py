@@ -269,7 +269,7 @@ class _Reader:
         contacts = tuple(n.strip() for n in re.split(r"[;,\n]", self.cell(cells, "contact"))
                          if n.strip())
         return SheetRow(line, company, role, state, applied, status_at,
-                        app_id if app_id and _ID.match(app_id) else None,
+                        app_id if app_id and _ID.fullmatch(app_id) else None,
                         self.cell(cells, "notes") or None, self.cell(cells, "url") or None,
                         self.cell(cells, "location") or None, self.cell(cells, "source") or None,
                         contacts, terms, counter, start)
