@@ -696,3 +696,17 @@ def test_a_read_only_backup_is_not_replaced(search: CLI, tmp_path: Path) -> None
     kept.chmod(0o400)
     assert "read-only" in search.refused("export", "-o", str(kept), code=2)
     assert kept.read_text() == "old\n"
+
+
+def test_a_store_url_is_guarded_like_a_path(search: CLI, tmp_path: Path) -> None:
+    """--db sqlite:///path: its file is never an output, and a missing one is not created
+    by reading; memory: has no file and reads as an empty search."""
+    url = f"sqlite://{search.db}"
+    events = search.event_count()
+    line = search.refused("--db", url, "export", "-o", str(search.db), code=2)
+    assert "database" in line
+    missing = tmp_path / "nowhere" / "afterview.db"
+    assert "afterview demo" in search.refused("--db", f"sqlite://{missing}", "list", code=1)
+    assert not missing.parent.exists()
+    assert search.run("--db", "memory:", "list").returncode == 0
+    _still_works(search, events)

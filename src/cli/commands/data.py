@@ -54,7 +54,7 @@ def _format(output: Path | None, given: str | None, allowed: tuple[str, ...], de
 
     if not is_stdout(output):
         assert output is not None
-        refuse_protected(output, [session().db_path])
+        refuse_protected(output, _protected())
     return format_for(output, given, allowed, default)
 
 
