@@ -10,7 +10,7 @@ from typing import Any
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import policies
-from afterview.engine.service.api import slug
+from afterview.engine.service.ids import slug
 
 FIRST = ("Acme", "Northwind", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli",
          "Pied Piper", "Vandelay", "Soylent", "Tyrell", "Cyberdyne", "Aperture", "Black Mesa",

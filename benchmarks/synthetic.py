@@ -4,11 +4,11 @@ append path; ``bench.py`` measures the store and replay on it.
 "Through the engine's own append path" means: every fact comes from ``decide`` (so the
 lifecycle checks, the policies' ``TaskScheduled``/``TaskClosed`` facts, deterministic task
 ids and the daemon's ``TaskFired`` are all real), and every row is built by
-``Engine._append`` (the same ``NewEvent`` conversion, metadata and expected versions a CLI
-command or the daemon produces). The one shortcut: ``Engine._record`` would reload each
+the engine's unit of work (the same ``NewEvent`` conversion, metadata and expected versions
+a CLI command or the daemon produces). The one shortcut: ``Engine._record`` would reload each
 application from the database before deciding, which would make building 100,000 events
 take many minutes, so the application state is kept in memory here (folded with the
-engine's own ``evolve``/``rebuild``) and the rows ``_append`` hands to the store are
+engine's own ``evolve``/``rebuild``) and the rows the unit of work hands to the store are
 captured and later appended in batches (``Batch``), each with the versions the first
 decision in it expected, so the store still checks them.
 
@@ -35,7 +35,9 @@ from afterview.engine.domain import decide as commands
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import policies
 from afterview.engine.domain.state import Application, Fact, evolve, rebuild
-from afterview.engine.service.api import Engine, slug
+from afterview.engine.service.api import Engine
+from afterview.engine.service.ids import ApplicationIds
+from afterview.engine.service.unit_of_work import Pending
 from afterview.engine.store.base import NewEvent
 
 ZONE_NAME = "America/New_York"
@@ -112,7 +114,11 @@ class JobSearch:
         decision = commands.decide(command, app, context, others=others, facts=facts)
         if versions is None:
             versions = {app.id: app.version, **{o.id: o.version for o in others}}
-        engine._append(decision, versions, now)
+        work = engine.work
+        # Every row goes through the unit of work, as a command's would; the capture store
+        # never conflicts, so it runs once.
+        work.run(lambda: (None, Pending(work.new_events(decision.facts), versions, now)),
+                 gave_up="the capture store never conflicts")
         for fact in decision.facts:
             self._fold(fact, now)
 
@@ -141,11 +147,11 @@ class JobSearch:
 
     def play(self, applications: int) -> None:
         """Write the stories of ``applications`` applications (the last one is accepted)."""
-        taken: set[str] = set()
+        ids = ApplicationIds(())
         for index in range(applications):
             company = f"{self.rng.choice(stories.FIRST)} {self.rng.choice(stories.SECOND)}"
             role = self.rng.choice(stories.ROLES)
-            app_id = _unique(slug(company, role), taken)
+            app_id = ids.new(company, role)
             final = index == applications - 1
             offset = FINAL_SUBMITTED_DAYS if final else self.rng.uniform(0, SPAN_DAYS)
             submitted_at = stories.daytime(START + timedelta(days=offset), self.rng)
@@ -211,10 +217,3 @@ class JobSearch:
         return self.capture.appends[first:]
 
 
-def _unique(base: str, taken: set[str]) -> str:
-    """The id ``Engine.new_application_id`` would give (``base``, ``base-2``, ...)."""
-    candidate, number = base, 2
-    while candidate in taken:
-        candidate, number = f"{base}-{number}", number + 1
-    taken.add(candidate)
-    return candidate

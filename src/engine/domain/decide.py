@@ -79,6 +79,10 @@ class ChangeSetting:
     value: str
 
 
+Command = Record | VoidEvent | CloseTask | SnoozeTask | FireTask | ChangeSetting
+"""Every command ``decide`` takes."""
+
+
 @attrs.frozen
 class Decision:
     facts: list[Fact]

@@ -14,6 +14,11 @@ from typing import Any, ClassVar, TypeVar
 
 import attrs
 
+JsonObject = dict[str, Any]
+"""A JSON object as stored, exported or printed: the JSON boundary, the one place where
+values are not typed further (each event class gives its data a type)."""
+
+
 # ---------------------------------------------------------------------------
 # Value converters: they accept the domain value or its JSON form, so that an
 # event is built the same way from a command and from a stored row.

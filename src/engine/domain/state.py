@@ -7,6 +7,7 @@ copy per event would cost more than the fold itself, and replay speed is a targe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -18,6 +19,14 @@ from afterview.engine.domain.lifecycle import NEW, TABLE, TERMINAL_STATES
 
 PROFILE_STREAM = "profile"
 """The stream of settings; never an application id."""
+
+_APPLICATION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+def is_usable_id(application_id: str) -> bool:
+    """Whether a person may choose this application id: lowercase letters, digits, dots,
+    dashes and underscores, starting with a letter or digit; never the settings stream."""
+    return bool(_APPLICATION_ID.fullmatch(application_id)) and application_id != PROFILE_STREAM
 
 
 class DomainError(Exception):

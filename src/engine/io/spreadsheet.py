@@ -29,7 +29,7 @@ from afterview.engine.domain.lifecycle import (
     OFFERED,
     WITHDRAWN,
 )
-from afterview.engine.domain.state import DomainError, InvalidValue
+from afterview.engine.domain.state import DomainError, InvalidValue, is_usable_id
 
 # Field -> header spellings, compared after lower-casing and dropping everything but
 # letters and digits ("Date Applied" -> "dateapplied").
@@ -77,7 +77,6 @@ STATUS_WORDS: dict[str, str] = {
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
 _YMD_SLASH = re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})")
 _MONTH_FIRST = re.compile(r"([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})")
@@ -269,7 +268,7 @@ class _Reader:
         contacts = tuple(n.strip() for n in re.split(r"[;,\n]", self.cell(cells, "contact"))
                          if n.strip())
         return SheetRow(line, company, role, state, applied, status_at,
-                        app_id if app_id and _ID.fullmatch(app_id) else None,
+                        app_id if app_id and is_usable_id(app_id) else None,
                         self.cell(cells, "notes") or None, self.cell(cells, "url") or None,
                         self.cell(cells, "location") or None, self.cell(cells, "source") or None,
                         contacts, terms, counter, start)

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import re
-import time
-import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -30,17 +27,15 @@ from afterview.engine.domain.state import (
     view,
 )
 from afterview.engine.runtime.clock import Clock, system_clock
-from afterview.engine.store.base import ConcurrencyError, EventStore, NewEvent, StoredEvent
+from afterview.engine.service.ids import ApplicationIds, check_chosen_id, slug
+from afterview.engine.service.unit_of_work import COMMAND_KEPT_CHANGING, Pending, UnitOfWork
+from afterview.engine.store.base import EventStore, StoredEvent
 
 if TYPE_CHECKING:
     # Deciding (commands, policies, settings parsing) is imported only by the methods that
     # decide: reading commands (status, list, show) start faster without it.
     from afterview.engine.domain import decide as commands
     from afterview.engine.domain.settings import Settings
-
-_RETRIES = 8
-APPLICATION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-"""What an application id may be (chosen with --id, or brought by an import)."""
 
 
 def to_fact(stored: StoredEvent) -> Fact:
@@ -70,13 +65,6 @@ def _replaying_everything() -> Iterator[None]:
     finally:
         if was_running:
             gc.enable()
-
-
-def slug(company: str, role: str) -> str:
-    """``Acme Corp``, ``Backend Engineer`` -> ``acme-corp-backend-engineer``."""
-    text = unicodedata.normalize("NFKD", f"{company} {role}").encode("ascii", "ignore").decode()
-    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return text[:60].rstrip("-") or "application"
 
 
 class Result(NamedTuple):
@@ -251,71 +239,35 @@ class Engine:
 
     # -- writing -------------------------------------------------------------
 
-    def _append(self, decision: commands.Decision, versions: dict[str, int | None],
-                now: datetime) -> None:
-        if not decision.facts:
-            return
-        correlation = decision.facts[0].event_id
-        rows = [
-            NewEvent(
-                fact.stream_id,
-                fact.event_id,
-                fact.event.TYPE,
-                fact.event.SCHEMA_VERSION,
-                ev.to_data(fact.event),
-                {
-                    "actor": self.actor,
-                    "correlation_id": correlation,
-                    "causation_id": None if index == 0 else correlation,
-                },
-                fact.occurred_at.isoformat(),
-            )
-            for index, fact in enumerate(decision.facts)
-        ]
-        self.store.append(rows, expected_versions=versions, recorded_at=now.isoformat())
+    @property
+    def work(self) -> UnitOfWork:
+        """The unit of work every write of this engine goes through."""
+        return UnitOfWork(self.store, self.actor)
 
     def _run(self, attempt: Callable[[commands.Context], tuple[commands.Decision,
                                                             dict[str, int | None]]]) -> commands.Decision:
-        """Decide and append; on a concurrent write, reload and decide again."""
+        """Load and decide (``attempt``), append; on a concurrent write, load and decide again."""
         command_id = str(uuid.uuid4())
-        for retry in range(_RETRIES):
+        work = self.work
+
+        def once() -> tuple[commands.Decision, Pending]:
             context = self.context(command_id)
             decision, versions = attempt(context)
-            try:
-                self._append(decision, versions, context.now)
-            except ConcurrencyError:
-                import random
+            return decision, Pending(work.new_events(decision.facts), versions, context.now)
 
-                # Back off a random, growing while: writers that collided in step would
-                # otherwise collide again on every retry.
-                time.sleep(random.uniform(0, 0.01 * 2**retry))
-                continue
-            self._settings = None
-            return decision
-        raise DomainError("the application kept changing while this command ran; run it again")
-
-    def new_application_id(self, company: str, role: str) -> str:
-        base = slug(company, role)
-        taken = set(self.store.stream_ids(base))
-        if base not in taken and base != PROFILE_STREAM:
-            return base
-        number = 2
-        while f"{base}-{number}" in taken:
-            number += 1
-        return f"{base}-{number}"
+        decision = work.run(once, gave_up=COMMAND_KEPT_CHANGING)
+        self._settings = None
+        return decision
 
     def apply(self, submitted: ev.ApplicationSubmitted, *, application_id: str | None = None,
               at: datetime | None = None) -> Result:
         if application_id is not None:
-            if not APPLICATION_ID.fullmatch(application_id) or application_id == PROFILE_STREAM:
-                raise InvalidValue(
-                    f"{application_id!r} is not a usable id: use lowercase letters, digits "
-                    "and dashes, starting with a letter or digit"
-                )
+            check_chosen_id(application_id)
         else:
             if not submitted.company.strip() or not submitted.role.strip():
                 raise InvalidValue("the company and the role cannot be empty")
-            application_id = self.new_application_id(submitted.company, submitted.role)
+            taken = self.store.stream_ids(slug(submitted.company, submitted.role))
+            application_id = ApplicationIds(taken).new(submitted.company, submitted.role)
         return self._record(application_id, submitted, at)
 
     def record(self, ref: str, event: Any, *, at: datetime | None = None) -> Result:
@@ -396,14 +348,16 @@ class Engine:
         from afterview.engine.domain import decide as commands
         from afterview.engine.store.base import DuplicateEventError
 
-        context = self.context()
-        app = rebuild(application_id, self.facts(application_id))
-        decision = commands.decide(commands.FireTask(application_id, task_id), app, context)
-        if not decision.facts:
-            return None
+        def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
+            app = rebuild(application_id, self.facts(application_id))
+            decision = commands.decide(commands.FireTask(application_id, task_id), app, context)
+            return decision, {application_id: None}  # the firing's own id keeps it unique
+
         try:
-            self._append(decision, {application_id: None}, context.now)
+            decision = self._run(attempt)
         except DuplicateEventError:
+            return None
+        if not decision.facts:
             return None
         return self.application(application_id).tasks[task_id]
 

@@ -16,15 +16,22 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from afterview.engine.domain import events as ev
-from afterview.engine.domain.state import PROFILE_STREAM, Application, DomainError, InvalidValue
+from afterview.engine.domain.events import JsonObject
+from afterview.engine.domain.state import (
+    PROFILE_STREAM,
+    Application,
+    DomainError,
+    InvalidValue,
+    is_usable_id,
+)
 from afterview.engine.io.spreadsheet import SheetRow, read_sheet, row_facts
-from afterview.engine.service.api import APPLICATION_ID, Engine
+from afterview.engine.service.api import Engine
 from afterview.engine.service.batch import Batch, run_batch
-from afterview.engine.store.base import GENESIS_HASH, ConcurrencyError, NewEvent, StoredEvent
+from afterview.engine.service.unit_of_work import IMPORT_KEPT_CHANGING, Pending
+from afterview.engine.store.base import GENESIS_HASH, NewEvent, StoredEvent
 
 EXPORT_FORMAT = "afterview-export"
 EXPORT_VERSION = 1
-
 Progress = Callable[[int], None]
 """Told how many more items are done; the CLI turns it into a progress bar."""
 
@@ -209,7 +216,7 @@ def _check_content(events: list[dict[str, Any]], name: str, country: str | None)
 def _check_stream_id(stream_id: str) -> None:
     from afterview.engine.domain.validation import FieldError
 
-    if stream_id != PROFILE_STREAM and not APPLICATION_ID.fullmatch(stream_id):
+    if stream_id != PROFILE_STREAM and not is_usable_id(stream_id):
         raise FieldError("stream_id", f"{stream_id[:40]!r} is not an application id (lowercase "
                                       "letters, digits, dots, dashes; at most 80)")
 
@@ -344,8 +351,9 @@ def import_json(engine: Engine, text: str, name: str, *,
     by_stream: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_stream.setdefault(event["stream_id"], []).append(event)
-    for _ in range(3):  # a concurrent writer moved a stream: look again
-        wanted: list[dict[str, Any]] = []
+
+    def once() -> tuple[list[JsonObject], Pending]:
+        wanted: list[JsonObject] = []
         versions: dict[str, int | None] = {}
         for stream_id, exported in by_stream.items():
             missing = _new_in_stream(engine, stream_id, exported, name)
@@ -354,20 +362,18 @@ def import_json(engine: Engine, text: str, name: str, *,
             wanted += missing
         wanted.sort(key=lambda event: event["position"])
         _check_history(engine, wanted, name)
-        try:
-            _append_exported(engine, wanted, name, versions)
-        except ConcurrencyError:
-            continue
-        progress(len(events))
-        streams = sorted({e["stream_id"] for e in wanted if e["stream_id"] != PROFILE_STREAM})
-        return ImportResult(len(wanted), len(events) - len(wanted), streams, [])
-    raise DomainError("the database kept changing while importing; run the import again")
+        return wanted, Pending(_exported_rows(wanted, name), versions, engine.now())
+
+    # A concurrent writer moved a stream: look again.
+    wanted = engine.work.run(once, gave_up=IMPORT_KEPT_CHANGING)
+    progress(len(events))
+    streams = sorted({e["stream_id"] for e in wanted if e["stream_id"] != PROFILE_STREAM})
+    return ImportResult(len(wanted), len(events) - len(wanted), streams, [])
 
 
-def _append_exported(engine: Engine, wanted: list[dict[str, Any]], name: str,
-                     versions: dict[str, int | None]) -> None:
-    if not wanted:
-        return
+def _exported_rows(wanted: list[JsonObject], name: str) -> list[NewEvent]:
+    """The exported events as they are appended here: ids, data and metadata kept, the
+    export's own position, time and hash remembered in ``metadata.imported``."""
     rows = []
     for event in wanted:
         metadata = dict(event["metadata"])
@@ -377,7 +383,7 @@ def _append_exported(engine: Engine, wanted: list[dict[str, Any]], name: str,
         })
         rows.append(NewEvent(event["stream_id"], event["event_id"], event["type"],
                              event["schema_version"], event["data"], metadata, event["occurred_at"]))
-    engine.store.append(rows, expected_versions=versions, recorded_at=engine.now().isoformat())
+    return rows
 
 
 # ---------------------------------------------------------------------------
@@ -483,7 +489,7 @@ def _plan(batch: Batch, rows: list[SheetRow], file_name: str,
                            f"already here as {found}; row skipped")
             continue
         wanted = row.app_id
-        app_id = wanted if wanted and batch.claim(wanted) else batch.new_id(row.company, row.role)
+        app_id = wanted if wanted and batch.ids.claim(wanted) else batch.ids.new(row.company, row.role)
         for step, (event, at) in enumerate(row_facts(row, batch.now)):
             plan.append((at, order, step, row, app_id, event))
     # A row's own facts never go back in time, so this keeps each row's order.
