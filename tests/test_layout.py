@@ -151,3 +151,14 @@ def test_only_open_store_opens_a_backend() -> None:
     constructs = {name: BACKEND_CLASSES.findall(MODULES[name].read_text()) for name in outside
                   if BACKEND_CLASSES.search(MODULES[name].read_text())}
     assert (imports, constructs) == ({}, {})
+
+
+def test_the_cli_reaches_the_log_only_through_the_service() -> None:
+    """No command opens, reads or writes the store itself: it calls the service layer."""
+    for name, path in MODULES.items():
+        if layer(name) != "cli":
+            continue
+        assert not {m for m in GRAPH[name] if layer(m) == "engine.store"}, name
+        touches = [node.attr for node in ast.walk(ast.parse(path.read_text()))
+                   if isinstance(node, ast.Attribute) and node.attr == "store"]
+        assert not touches, f"{name} uses an engine's store"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -37,14 +38,13 @@ def map_error(error: Exception) -> tuple[str, int] | None:
     """The message and exit status for an error the engine raised, if it is one of ours."""
     if os.environ.get("AFTERVIEW_DEBUG"):
         raise error
-    from afterview.engine.domain.state import DomainError
-    from afterview.engine.store.base import StoreError
+    from afterview.engine.service.errors import DomainError, StoreError
 
     if isinstance(error, DomainError):
         return str(error), error.exit_code
     if isinstance(error, StoreError):
         return str(error), 1
-    from afterview.engine.domain.events import UnknownEventType
+    from afterview.engine.service.errors import UnknownEventType
 
     if isinstance(error, UnknownEventType):
         return (f"the log holds an event of a type this afterview does not know ({error}): "
@@ -66,9 +66,9 @@ def db_location(given: str | None) -> str | Path:
     a store URL such as sqlite:///path or memory:; else the default database."""
     if not given:
         return default_db_path()
-    from afterview.engine.store.open import url_scheme
+    from afterview.engine.service.api import is_store_url
 
-    return given if url_scheme(given) else Path(given).expanduser()
+    return given if is_store_url(given) else Path(given).expanduser()
 
 
 # The commands that record facts: only they may create a database. Any other command on a
@@ -92,15 +92,14 @@ class Session:
     @property
     def db_file(self) -> Path | None:
         """The database file, for a SQLite store (None for another backend)."""
-        from afterview.engine.store.open import sqlite_path
+        from afterview.engine.service.api import database_file
 
-        return sqlite_path(self.db_path)
+        return database_file(self.db_path)
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            from afterview.engine.service.api import Engine
-            from afterview.engine.store import open_store
+            from afterview.engine.service.api import open_engine
 
             file = self.db_file
             existed = file is None or os.path.lexists(file)
@@ -109,14 +108,14 @@ class Session:
                     f"there is no afterview database at {file} yet: enter a fact to "
                     "start one, e.g. afterview apply Acme \"Backend Engineer\", or run "
                     "afterview demo to try an example", 1)
-            self._engine = Engine(open_store(self.db_path), actor=self.actor, warn=warn)
+            self._engine = open_engine(self.db_path, actor=self.actor, warn=warn)
             if file is not None and existed:
                 _warn_if_shared(file)
         return self._engine
 
     def close(self) -> None:
         if self._engine is not None:
-            self._engine.store.close()
+            self._engine.close()
             self._engine = None
 
 
@@ -206,10 +205,7 @@ def emit_json(value: Any) -> None:
 
 def complete_application(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
     """APP: the application ids that start with what was typed."""
-    from afterview.engine.domain.state import PROFILE_STREAM
-
-    return [s for s in _completing(ctx, lambda engine: engine.store.stream_ids(incomplete))
-            if s != PROFILE_STREAM]
+    return _completing(ctx, lambda engine: engine.application_ids(incomplete))
 
 
 def complete_task(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
@@ -226,20 +222,18 @@ def complete_setting(_ctx: click.Context, _param: click.Parameter, incomplete: s
     return [key for key in KEYS if key.startswith(incomplete)]
 
 
-def _completing(ctx: click.Context, read: Any) -> list[str]:
+def _completing(ctx: click.Context, read: Callable[[Engine], list[str]]) -> list[str]:
     """What ``read(engine)`` finds in the chosen database; nothing if there is none yet
     (completing must not create it) or anything goes wrong."""
-    from afterview.engine.service.api import Engine
-    from afterview.engine.store import open_store
-    from afterview.engine.store.open import sqlite_path
+    from afterview.engine.service.api import database_file, open_engine
 
     db = db_location(ctx.find_root().params.get("db_path"))
     try:
-        path = sqlite_path(db)
+        path = database_file(db)
         if path is not None and not path.is_file():
             return []
-        with open_store(db) as store:
-            found: list[str] = read(Engine(store))
+        with open_engine(db) as engine:
+            found: list[str] = read(engine)
             return found
     except Exception:  # a broken database must not print a traceback into the shell
         return []

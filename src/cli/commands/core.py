@@ -144,11 +144,10 @@ def status(app: str | None, as_of: str | None, known_at: str | None) -> None:
 @click.argument("app", metavar="APP", shell_complete=complete_application)
 def history(app: str) -> None:
     """Every event of an application in order, with the state after each; voided marked."""
-    from afterview.engine.service.audit import history_rows
+    from afterview.engine.service.audit import history as history_of
 
     s = session()
-    application_id = s.engine.resolve(app)
-    rows = history_rows(s.engine.stored_events(application_id))
+    rows = history_of(s.engine, app)
     if s.as_json:
         emit_json(rows)
         return
@@ -166,13 +165,13 @@ def verify(expect: str | None) -> None:
     """Replay the whole log, check the hash chain and the lifecycle; print the head hash."""
     import re
 
-    from afterview.engine.service.audit import verify_log
+    from afterview.engine.service.audit import verify as verify_log
 
     if expect is not None and not re.fullmatch(r"\s*[0-9a-fA-F]{64}\s*", expect):
         raise Refused(f"--expect {expect!r} is not a head hash: give the 64 hexadecimal digits "
                       "that 'afterview verify' printed")
     s = session()
-    report = verify_log(s.engine.store, expect_head=expect)
+    report = verify_log(s.engine, expect_head=expect)
     if s.as_json:
         emit_json(report)
     else:

@@ -73,7 +73,7 @@ def export(fmt: str | None, output: Path | None) -> None:
     engine = s.engine
     with _output(output) as out:
         if fmt == "json":
-            with _progress(engine.store.head()[0], "exporting") as progress:
+            with _progress(engine.head()[0], "exporting") as progress:
                 count = exchange.export_json(engine, out, progress=progress)
             what = "events"
         elif fmt == "csv":

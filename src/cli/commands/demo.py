@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from afterview.cli.context import Refused, db_location, default_db_path, emit_json, session
+from afterview.cli.context import db_location, default_db_path, emit_json, session
 from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
@@ -27,19 +27,11 @@ if TYPE_CHECKING:
                    "in the user data folder). Never a file holding a real job search.")
 def demo(demo_db: str | None) -> None:
     """Build a realistic example job search in a fresh database; show the board and agenda."""
-    from afterview.engine.service.api import Engine, tasks_of
-    from afterview.engine.service.demo import DEMO_ACTOR, build_demo
-    from afterview.engine.store import open_store
-    from afterview.engine.store.open import locate
+    from afterview.engine.service.api import keeps_its_log, tasks_of
+    from afterview.engine.service.demo import build_demo_at
 
     target = demo_target(demo_db, click.get_current_context().find_root().params.get("db_path"))
-    _make_room(target)
-    engine = Engine(open_store(target), actor=DEMO_ACTOR)
-    try:
-        build_demo(engine)
-        apps, now = engine.applications(), engine.now()
-    finally:
-        engine.store.close()
+    apps, now = build_demo_at(target)
     tasks = sorted(tasks_of(apps), key=lambda t: (t.due_at > now, t.due_at))
     if session().as_json:
         emit_json({"database": str(target),
@@ -50,7 +42,7 @@ def demo(demo_db: str | None) -> None:
     click.echo(render.board(apps))
     click.echo("\n" + render.paint("AGENDA", bold=True))
     click.echo(render.agenda(tasks, now))
-    if locate(target).backend == "memory":
+    if not keeps_its_log(target):
         return  # gone when this command ends: nothing to try next on it
     click.echo("\nTry next:")
     for command, why in _suggestions(target, apps, tasks, now):
@@ -64,27 +56,6 @@ def demo_target(own: str | None, global_db: str | None) -> str | Path:
     if chosen:
         return db_location(chosen)
     return default_db_path().with_name("demo.db")
-
-
-def _make_room(target: str | Path) -> None:
-    """Refuse a log holding events the demo did not write; remove an earlier demo's file."""
-    from afterview.engine.service.demo import foreign_event
-    from afterview.engine.store import open_store
-    from afterview.engine.store.open import sqlite_path
-
-    path = sqlite_path(target)
-    if path is None or not path.exists() or (path.is_file() and path.stat().st_size == 0):
-        return
-    # Opening refuses (and leaves alone) anything that is not an afterview database.
-    with open_store(target) as store:
-        found = foreign_event(store)
-    if found is not None:
-        raise Refused(
-            f"{path} holds a job search the demo did not write ({found.type} at position "
-            f"{found.position}); the demo never writes into one: give it its own file, "
-            "e.g. afterview demo --db /tmp/afterview-demo.db", 1)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _suggestions(target: str | Path, apps: list[Application], tasks: list[Task],

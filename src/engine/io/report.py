@@ -161,7 +161,7 @@ def build(engine: Any, start: date | None, end: date | None) -> Report:
     if start is not None and start > end:
         raise InvalidValue(f"--from {start.isoformat()} is after --to {end.isoformat()}")
     found = in_period(activities(engine.all_facts()), engine.tz, start, end)
-    return Report(start, end, found, engine.store.head()[1], engine.tz)
+    return Report(start, end, found, engine.head()[1], engine.tz)
 
 
 def _cell(text: str) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -143,7 +145,25 @@ class Engine:
         return commands.Context(self.now(), self.calendar(), self.settings,
                                 command_id or str(uuid.uuid4()))
 
+    def close(self) -> None:
+        """Close the store; the engine is not used afterwards."""
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # -- reading -------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        """The log's last position and its hash (0 and the genesis hash when empty)."""
+        return self.store.head()
+
+    def application_ids(self, prefix: str = "") -> list[str]:
+        """The ids of the applications that start with ``prefix``."""
+        return [s for s in self.store.stream_ids(prefix) if s != PROFILE_STREAM]
 
     def facts(self, application_id: str) -> list[Fact]:
         return [to_fact(stored) for stored in self.store.read_stream(application_id)]
@@ -195,7 +215,7 @@ class Engine:
         """An application id from the id or a unique prefix of it, like git."""
         if not ref.strip():
             raise InvalidValue("the application id cannot be empty")
-        candidates = [s for s in self.store.stream_ids(ref) if s != PROFILE_STREAM]
+        candidates = self.application_ids(ref)
         if ref in candidates:
             return ref
         if not candidates:
@@ -391,6 +411,36 @@ class Engine:
 
     def stored_events(self, application_id: str) -> list[StoredEvent]:
         return self.store.read_stream(application_id)
+
+
+def open_engine(location: str | os.PathLike[str], *, actor: str = "cli",
+                clock: Clock | None = None, warn: Callable[[str], None] | None = None) -> Engine:
+    """An engine over the log ``location`` names: a database file or a store URL such as
+    ``sqlite:///path`` or ``memory:`` (docs/store.md)."""
+    from afterview.engine.store import open_store
+
+    return Engine(open_store(location), clock=clock, actor=actor, warn=warn)
+
+
+def is_store_url(text: str) -> bool:
+    """Whether ``text`` is a store URL (``sqlite:///...``, ``memory:``) rather than a path."""
+    from afterview.engine.store.open import url_scheme
+
+    return url_scheme(text) is not None
+
+
+def database_file(location: str | os.PathLike[str]) -> Path | None:
+    """The database file ``location`` opens, when it names one (a SQLite store)."""
+    from afterview.engine.store.open import sqlite_path
+
+    return sqlite_path(location)
+
+
+def keeps_its_log(location: str | os.PathLike[str]) -> bool:
+    """Whether the log at ``location`` outlives the process (``memory:`` does not)."""
+    from afterview.engine.store.open import locate
+
+    return locate(location).backend != "memory"
 
 
 def _nearest_ids(ref: str, store: EventStore) -> str:

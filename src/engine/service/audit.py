@@ -8,7 +8,7 @@ from typing import Any
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import lifecycle
 from afterview.engine.domain.state import PROFILE_STREAM, Application, effective, evolve
-from afterview.engine.service.api import to_fact
+from afterview.engine.service.api import Engine, to_fact
 from afterview.engine.store.base import EventStore, StoredEvent, StoreError
 
 
@@ -100,3 +100,13 @@ def verify_log(store: EventStore, *, expect_head: str | None = None) -> dict[str
         "problems": problems,
         "first_bad_position": first_bad,
     }
+
+
+def history(engine: Engine, ref: str) -> list[dict[str, Any]]:
+    """The audit history of the application ``ref`` names (an id or a unique prefix)."""
+    return history_rows(engine.stored_events(engine.resolve(ref)))
+
+
+def verify(engine: Engine, *, expect_head: str | None = None) -> dict[str, Any]:
+    """``verify_log`` over the engine's log."""
+    return verify_log(engine.store, expect_head=expect_head)

@@ -9,11 +9,14 @@ Company names are fictional.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from afterview.engine.domain import events as ev
+from afterview.engine.domain.state import Application, DomainError
 
 if TYPE_CHECKING:
     from afterview.engine.service.api import Engine
@@ -31,6 +34,36 @@ def foreign_event(store: EventStore) -> StoredEvent | None:
         if stored.metadata.get("actor") != DEMO_ACTOR:
             return stored
     return None
+
+
+def make_room(target: str | os.PathLike[str]) -> None:
+    """Refuse a log holding events the demo did not write; remove an earlier demo's file."""
+    from afterview.engine.service.api import database_file, open_engine
+
+    path = database_file(target)
+    if path is None or not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return
+    # Opening refuses (and leaves alone) anything that is not an afterview database.
+    with open_engine(target, actor=DEMO_ACTOR) as engine:
+        found = foreign_event(engine.store)
+    if found is not None:
+        raise DomainError(
+            f"{path} holds a job search the demo did not write ({found.type} at position "
+            f"{found.position}); the demo never writes into one: give it its own file, "
+            "e.g. afterview demo --db /tmp/afterview-demo.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def build_demo_at(target: str | os.PathLike[str]) -> tuple[list[Application], datetime]:
+    """Build the demo in its own log at ``target`` (see ``make_room``); its applications
+    and the time it was built as of."""
+    from afterview.engine.service.api import open_engine
+
+    make_room(target)
+    with open_engine(target, actor=DEMO_ACTOR) as engine:
+        build_demo(engine)
+        return engine.applications(), engine.now()
 
 
 class _Timeline:
