@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from afterview.cli.context import (
     when,
 )
 from afterview.cli.output import render, views
+
+if TYPE_CHECKING:
+    from afterview.engine.service.api import Result
 
 
 @click.command()
@@ -56,8 +59,12 @@ def note(app: str, text: str, at: str | None) -> None:
 
 def record_fact(app: str, event: Any, at: str | None) -> None:
     """Record one fact and print what changed: shared by every fact-entering command."""
+    echo_recorded(session().engine.record(app, event, at=when(at)))
+
+
+def echo_recorded(result: Result) -> None:
+    """What a recorded fact changed: the state, the tasks it scheduled here and elsewhere."""
     s = session()
-    result = s.engine.record(app, event, at=when(at))
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if s.as_json:
@@ -97,11 +104,8 @@ def show(app: str) -> None:
     from afterview.cli.output.views import show_text
 
     s = session()
-    application = s.engine.application(app)
+    application, others = s.engine.with_others(app)
     now = s.engine.now()
-    # Only an accepted application's plan looks at the others (its withdrawals elsewhere):
-    # one application is otherwise shown without replaying the whole log.
-    others = s.engine.applications() if application.state == "accepted" else []
     settings = s.engine.settings
     if s.as_json:
         emit_json(views.application_json(application, now, detail=True, settings=settings,
@@ -119,13 +123,7 @@ def status(app: str | None, as_of: str | None, known_at: str | None) -> None:
     s = session()
     as_of_time, known_time = when(as_of, "--as-of"), when(known_at, "--known-at")
     if app is not None:
-        from afterview.engine.domain.state import view
-
-        application_id = s.engine.resolve(app)
-        application = view(application_id, s.engine.facts(application_id),
-                           as_of=as_of_time, known_at=known_time)
-        if not application.exists:
-            raise Refused(f"application {application_id!r} did not exist yet then", 1)
+        application = s.engine.status(app, as_of=as_of_time, known_at=known_time)
         if s.as_json:
             emit_json(views.application_json(application))
         else:

@@ -27,12 +27,12 @@ if TYPE_CHECKING:
                    "in the user data folder). Never a file holding a real job search.")
 def demo(demo_db: str | None) -> None:
     """Build a realistic example job search in a fresh database; show the board and agenda."""
-    from afterview.engine.service.api import keeps_its_log, tasks_of
+    from afterview.engine.service.api import agenda, keeps_its_log
     from afterview.engine.service.demo import build_demo_at
 
     target = demo_target(demo_db, click.get_current_context().find_root().params.get("db_path"))
     apps, now = build_demo_at(target)
-    tasks = sorted(tasks_of(apps), key=lambda t: (t.due_at > now, t.due_at))
+    tasks = agenda(apps, now)
     if session().as_json:
         emit_json({"database": str(target),
                    "applications": [views.application_json(a) for a in apps],

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from afterview.cli.commands.core import record_fact
+from afterview.cli.commands.core import echo_recorded, record_fact
 from afterview.cli.context import (
     Refused,
     complete_application,
@@ -98,12 +98,10 @@ def terms_from_options(options: dict[str, Any]) -> Any:
 def interview(app: str, on: str, round_: int | None, kind: str | None,
               interviewers: tuple[str, ...], at: str | None) -> None:
     """Record that an interview was scheduled (also a later round)."""
-    from afterview.engine.domain.events import InterviewScheduled
-
     scheduled_for = required_when(on, "--on")
-    if round_ is None:
-        round_ = len(session().engine.application(app).interviews) + 1
-    record_fact(app, InterviewScheduled(round_, scheduled_for, kind, interviewers), at)
+    engine = session().engine
+    echo_recorded(engine.schedule_interview(app, scheduled_for, round=round_, kind=kind,
+                                            interviewers=interviewers, at=when(at)))
 
 
 @click.command()
@@ -162,11 +160,8 @@ def follow_up(app: str, note: str | None, at: str | None) -> None:
 @_AT
 def offer(app: str, respond_by: str | None, at: str | None, **terms: Any) -> None:
     """Record an offer (while negotiating: the company's revised offer)."""
-    from afterview.engine.domain.events import OfferReceived
-
-    revised = session().engine.application(app).state == "negotiating"
-    event = OfferReceived(terms_from_options(terms), when(respond_by, "--respond-by"), revised)
-    record_fact(app, event, at)
+    offered, respond = terms_from_options(terms), when(respond_by, "--respond-by")
+    echo_recorded(session().engine.receive_offer(app, offered, respond_by=respond, at=when(at)))
 
 
 @click.command("ask-time")

@@ -14,15 +14,13 @@ from afterview.cli.output import render
               help="Only tasks due by then (a date alone: by the end of that day).")
 def agenda(show_all: bool, until: str | None) -> None:
     """Open tasks, overdue first, then soonest first."""
-    from afterview.engine.service.api import tasks_of
+    from afterview.engine.service.api import agenda as agenda_of
 
     s = session()
     now = s.engine.now()
     limit = when(until, "--until", whole_day=True)
     applications = s.engine.applications()  # the log is replayed once per command
-    tasks = [t for t in tasks_of(applications, include_closed=show_all)
-             if limit is None or t.due_at <= limit]
-    tasks.sort(key=lambda t: (not (t.is_open and t.due_at <= now), t.due_at))
+    tasks = agenda_of(applications, now, include_closed=show_all, until=limit)
     if s.as_json:
         emit_json([render.task_json(t, now) for t in tasks])
     elif show_all:

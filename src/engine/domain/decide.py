@@ -43,6 +43,29 @@ class Record:
 
 
 @attrs.frozen
+class ScheduleInterview:
+    """Record that an interview was booked: round ``round``, else the next one."""
+
+    application_id: str
+    scheduled_for: datetime
+    round: int | None
+    kind: str | None
+    interviewers: tuple[str, ...]
+    occurred_at: datetime
+
+
+@attrs.frozen
+class ReceiveOffer:
+    """Record an offer; one that answers your counter-offer (received while negotiating)
+    is the company's revised offer."""
+
+    application_id: str
+    terms: ev.OfferTerms
+    respond_by: datetime | None
+    occurred_at: datetime
+
+
+@attrs.frozen
 class VoidEvent:
     application_id: str
     event_id: str
@@ -79,7 +102,8 @@ class ChangeSetting:
     value: str
 
 
-Command = Record | VoidEvent | CloseTask | SnoozeTask | FireTask | ChangeSetting
+Command = (Record | ScheduleInterview | ReceiveOffer | VoidEvent | CloseTask | SnoozeTask | FireTask
+           | ChangeSetting)
 """Every command ``decide`` takes."""
 
 
@@ -211,6 +235,23 @@ def _record(command: Record, app: Application, context: Context,
             facts.append(Fact(other_id, next(ids), command.occurred_at, scheduled))
         warnings += _notice_warnings(facts, context)
     return Decision(facts, warnings)
+
+
+def next_round(app: Application) -> int:
+    """The round an interview booked without a number gets: the one after those known."""
+    return len(app.interviews) + 1
+
+
+def _as_record(command: ScheduleInterview | ReceiveOffer, app: Application) -> Record:
+    """The fact a command records, with what the application's state tells about it."""
+    if isinstance(command, ScheduleInterview):
+        round_number = command.round if command.round is not None else next_round(app)
+        event: Any = ev.InterviewScheduled(round_number, command.scheduled_for, command.kind,
+                                           command.interviewers)
+    else:
+        event = ev.OfferReceived(command.terms, command.respond_by,
+                                 revised=app.state == lifecycle.NEGOTIATING)
+    return Record(command.application_id, event, command.occurred_at)
 
 
 def _notice_warnings(facts: list[Fact], context: Context) -> list[str]:
@@ -371,6 +412,8 @@ def decide(
     assert app is not None, "every command but a setting is about one application"
     if isinstance(command, Record):
         return _record(command, app, context, others)
+    if isinstance(command, ScheduleInterview | ReceiveOffer):
+        return _record(_as_record(command, app), app, context, others)
     if isinstance(command, CloseTask):
         return _close_task(command, app, context)
     if isinstance(command, SnoozeTask):

@@ -211,6 +211,23 @@ class Engine:
                     built.append(app)
         return built
 
+    def status(self, ref: str, *, as_of: datetime | None = None,
+               known_at: datetime | None = None) -> Application:
+        """One application as it stood at ``as_of`` and/or as the log knew it at
+        ``known_at``; refused when it did not exist yet then."""
+        application_id = self.resolve(ref)
+        app = view(application_id, self.facts(application_id), as_of=as_of, known_at=known_at)
+        if not app.exists:
+            raise DomainError(f"application {application_id!r} did not exist yet then")
+        return app
+
+    def with_others(self, ref: str) -> tuple[Application, list[Application]]:
+        """One application and, once it is accepted, every application (its plan withdraws
+        from the others); otherwise it is read without replaying the whole log."""
+        application = self.application(ref)
+        others = self.applications() if application.state == "accepted" else []
+        return application, others
+
     def resolve(self, ref: str) -> str:
         """An application id from the id or a unique prefix of it, like git."""
         if not ref.strip():
@@ -294,23 +311,48 @@ class Engine:
         """Record a fact about an existing application."""
         return self._record(self.resolve(ref), event, at)
 
+    def schedule_interview(self, ref: str, scheduled_for: datetime, *, round: int | None = None,
+                           kind: str | None = None, interviewers: tuple[str, ...] = (),
+                           at: datetime | None = None) -> Result:
+        """Record that an interview was booked (round ``round``, else the next one)."""
+        from afterview.engine.domain import decide as commands
+
+        application_id = self.resolve(ref)
+        return self._decide_about(application_id, lambda when: commands.ScheduleInterview(
+            application_id, scheduled_for, round, kind, interviewers, when), at)
+
+    def receive_offer(self, ref: str, terms: ev.OfferTerms, *, respond_by: datetime | None = None,
+                      at: datetime | None = None) -> Result:
+        """Record an offer (while negotiating: the company's revised offer)."""
+        from afterview.engine.domain import decide as commands
+
+        application_id = self.resolve(ref)
+        return self._decide_about(application_id, lambda when: commands.ReceiveOffer(
+            application_id, terms, respond_by, when), at)
+
     def _record(self, application_id: str, event: Any, at: datetime | None) -> Result:
+        from afterview.engine.domain import decide as commands
+
+        return self._decide_about(
+            application_id, lambda when: commands.Record(application_id, event, when), at,
+            others=isinstance(event, ev.OfferAccepted))
+
+    def _decide_about(self, application_id: str, command_at: Callable[[datetime], commands.Command],
+                      at: datetime | None, *, others: bool = False) -> Result:
+        """Decide the command about one application (the others loaded too when the
+        command reaches them: an acceptance) and append what it adds."""
         from afterview.engine.domain import decide as commands
 
         def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
             app = rebuild(application_id, self.facts(application_id))
-            others: list[Application] = []
-            if isinstance(event, ev.OfferAccepted):
-                others = [o for o in self.applications() if o.id != application_id]
-            command = commands.Record(application_id, event, at or context.now)
-            decision = commands.decide(command, app, context, others=others)
+            loaded = [o for o in self.applications() if o.id != application_id] if others else []
+            decision = commands.decide(command_at(at or context.now), app, context, others=loaded)
             versions: dict[str, int | None] = {app.id: app.version}
-            versions.update({o.id: o.version for o in others})
+            versions.update({o.id: o.version for o in loaded})
             return decision, versions
 
         decision = self._run(attempt)
-        app = self.application(application_id)
-        return Result(app, decision.facts, decision.warnings)
+        return Result(self.application(application_id), decision.facts, decision.warnings)
 
     def void(self, event_ref: str, reason: str, *, at: datetime | None = None) -> Result:
         from afterview.engine.domain import decide as commands
@@ -471,3 +513,13 @@ def tasks_of(applications: Iterable[Application], *, include_closed: bool = Fals
         if include_closed or task.is_open
     ]
     return sorted(tasks, key=lambda task: task.due_at)
+
+
+def agenda(applications: Iterable[Application], now: datetime, *, include_closed: bool = False,
+           until: datetime | None = None) -> list[Task]:
+    """The tasks of these applications due by ``until`` (when given): open ones already
+    due first, then soonest first."""
+    tasks = [t for t in tasks_of(applications, include_closed=include_closed)
+             if until is None or t.due_at <= until]
+    tasks.sort(key=lambda t: (not (t.is_open and t.due_at <= now), t.due_at))
+    return tasks
