@@ -10,6 +10,7 @@ from typing import Any
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import policies
+from afterview.engine.domain.events import TaskOutcome
 from afterview.engine.service.ids import slug
 
 FIRST = ("Acme", "Northwind", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli",
@@ -177,7 +178,7 @@ class Story:
             self._record(ev.ReflectionRecorded("Prepare numbers for the design round next time."))
         else:
             self._after(8, 12)  # the reflect task fired; put it aside
-            self.steps.append((self.at, "close", (policies.REFLECT, "dismissed")))
+            self.steps.append((self.at, "close", (policies.REFLECT, TaskOutcome.DISMISSED)))
 
     def _offer(self, *, accept: bool) -> None:
         rng = self.rng

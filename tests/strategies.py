@@ -99,6 +99,7 @@ def event_data() -> st.SearchStrategy[dict[str, object]]:
 # without editing this section; a field type it does not know fails loudly below.
 # Imports are local to the section (underscored) so the sections stay apart.
 
+import enum as _enum  # noqa: E402
 import types as _types  # noqa: E402
 import typing as _typing  # noqa: E402
 from datetime import date as _date  # noqa: E402
@@ -149,6 +150,8 @@ def _for_hint(hint: object) -> st.SearchStrategy[object]:
         return st.lists(_for_hint(args[0]), max_size=3).map(tuple)
     if isinstance(hint, type) and _attrs.has(hint):
         return instances_of(hint)
+    if isinstance(hint, type) and issubclass(hint, _enum.Enum):  # task kinds and outcomes
+        return st.sampled_from(list(hint))
     raise TypeError(f"no strategy for event field type {hint!r}: add one to strategies.py")
 
 

@@ -17,6 +17,7 @@ from afterview.cli.context import (
 from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
+    from afterview.engine.domain.events import Event
     from afterview.engine.service.api import Result
 
 
@@ -57,7 +58,7 @@ def note(app: str, text: str, at: str | None) -> None:
     record_fact(app, NoteAdded(text), at)
 
 
-def record_fact(app: str, event: Any, at: str | None) -> None:
+def record_fact(app: str, event: Event, at: str | None) -> None:
     """Record one fact and print what changed: shared by every fact-entering command."""
     echo_recorded(session().engine.record(app, event, at=when(at)))
 
@@ -71,14 +72,17 @@ def echo_recorded(result: Result) -> None:
         emit_json(views.application_json(result.application, s.engine.now(), detail=True))
         return
     application = result.application
-    scheduled = [f.event for f in result.facts if f.event.TYPE == "TaskScheduled"
-                 and f.stream_id == application.id]
+    from afterview.engine.domain.events import TaskScheduled
+
+    scheduled = [(f.stream_id, f.event) for f in result.facts
+                 if isinstance(f.event, TaskScheduled)]
     click.echo(f"{application.id}: {render.state_label(application.state)}")
-    for task in scheduled:
-        click.echo(f"  task {task.task_id} due {render.short_time(task.due_at)}: {task.title}")
-    elsewhere = [f for f in result.facts if f.stream_id != application.id]
-    for fact in elsewhere:
-        click.echo(f"  task {fact.event.task_id} on {fact.stream_id}: {fact.event.title}")
+    for stream_id, task in scheduled:
+        if stream_id == application.id:
+            click.echo(f"  task {task.task_id} due {render.short_time(task.due_at)}: {task.title}")
+    for stream_id, task in scheduled:
+        if stream_id != application.id:
+            click.echo(f"  task {task.task_id} on {stream_id}: {task.title}")
 
 
 @click.command("list")

@@ -62,7 +62,7 @@ def _suggestions(target: str | Path, apps: list[Application], tasks: list[Task],
                  now: datetime) -> list[tuple[str, str]]:
     """Commands worth trying on the demo, with the exact --db; only registered ones."""
     prefix = f"afterview --db {shlex.quote(str(target))}"
-    by_state = {a.state: a.id for a in apps}
+    by_state: dict[str, str] = {a.state: a.id for a in apps}
     voided = next((a.id for a in apps if a.company.startswith("Wayne")), None)
     as_of = (now - timedelta(days=21)).date().isoformat()
     overdue = next((t.id for t in tasks if t.due_at <= now), None)

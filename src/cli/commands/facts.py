@@ -286,7 +286,11 @@ def void(event_id: str, reason: str, at: str | None) -> None:
     if s.as_json:
         emit_json(views.application_json(result.application, s.engine.now(), detail=True))
     else:
-        voided = result.facts[0].event.event_id
+        from afterview.engine.domain.events import EventVoided
+
+        correction = result.facts[0].event
+        assert isinstance(correction, EventVoided)
+        voided = correction.event_id
         click.echo(f"voided {voided} in {result.application.id}: now "
                    f"{render.state_label(result.application.state)}")
 

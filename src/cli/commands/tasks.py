@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from afterview.cli.context import complete_task, emit_json, session, when
 from afterview.cli.output import render
+
+if TYPE_CHECKING:
+    from afterview.engine.service.api import Result
 
 
 @click.command()
@@ -40,9 +45,10 @@ def agenda(show_all: bool, until: str | None) -> None:
 @click.option("--note", metavar="T", help="What you did.")
 def done(task: str, note: str | None) -> None:
     """Close a task as done."""
-    s = session()
-    result = s.engine.close_task(task, "done", note)
-    _echo_task(result.facts[0].event.task_id, result.application, "done")
+    from afterview.engine.domain.events import TaskOutcome
+
+    result = session().engine.close_task(task, TaskOutcome.DONE, note)
+    _echo_task(result, "done")
 
 
 @click.command()
@@ -50,12 +56,10 @@ def done(task: str, note: str | None) -> None:
 @click.option("--until", "until", required=True, metavar="WHEN", help="The new due time.")
 def snooze(task: str, until: str) -> None:
     """Move a task's due time."""
-    s = session()
     moved_to = when(until, "--until")
     assert moved_to is not None
-    result = s.engine.snooze_task(task, moved_to)
-    _echo_task(result.facts[0].event.task_id, result.application,
-               f"due {render.short_time(moved_to)}")
+    result = session().engine.snooze_task(task, moved_to)
+    _echo_task(result, f"due {render.short_time(moved_to)}")
 
 
 @click.command()
@@ -63,17 +67,20 @@ def snooze(task: str, until: str) -> None:
 @click.option("--reason", metavar="T", help="Why it does not need doing.")
 def dismiss(task: str, reason: str | None) -> None:
     """Close a task without doing it."""
+    from afterview.engine.domain.events import TaskOutcome
+
+    result = session().engine.close_task(task, TaskOutcome.DISMISSED, reason)
+    _echo_task(result, "dismissed")
+
+
+def _echo_task(result: Result, verb: str) -> None:
+    """The task the command closed or moved, after it."""
+    from afterview.engine.domain.events import TaskClosed, TaskSnoozed
+
+    event = result.facts[0].event
+    assert isinstance(event, TaskClosed | TaskSnoozed)
     s = session()
-    result = s.engine.close_task(task, "dismissed", reason)
-    _echo_task(result.facts[0].event.task_id, result.application, "dismissed")
-
-
-def _echo_task(task_id: str, app: object, verb: str) -> None:
-    from afterview.engine.domain.state import Application
-
-    assert isinstance(app, Application)
-    s = session()
-    task = app.tasks[task_id]
+    task = result.application.tasks[event.task_id]
     if s.as_json:
         emit_json(render.task_json(task, s.engine.now()))
     else:

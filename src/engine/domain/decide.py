@@ -11,14 +11,18 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import lifecycle, policies
+from afterview.engine.domain.events import TaskOutcome
 from afterview.engine.domain.settings import Settings, normalise
 from afterview.engine.domain.state import PROFILE_STREAM, Application, DomainError, Fact, InvalidValue, Task
+
+if TYPE_CHECKING:
+    from afterview.engine.domain.calendar import WorkCalendar
 
 _FIRING_NAMESPACE = uuid.UUID("5b1f4a52-8a4e-4c43-9d6c-5f0b7f1a7e11")
 
@@ -28,7 +32,7 @@ class Context:
     """Everything the domain may know about the world: handed in, never looked up."""
 
     now: datetime
-    calendar: Any  # engine.calendar.WorkCalendar
+    calendar: WorkCalendar
     settings: Settings
     command_id: str
 
@@ -38,7 +42,7 @@ class Record:
     """Record a fact about an application (a submission creates it)."""
 
     application_id: str
-    event: Any
+    event: ev.Event
     occurred_at: datetime
 
 
@@ -77,7 +81,7 @@ class VoidEvent:
 class CloseTask:
     application_id: str
     task_id: str
-    outcome: str  # done or dismissed
+    outcome: TaskOutcome  # done or dismissed
     note: str | None
     occurred_at: datetime
 
@@ -190,7 +194,7 @@ def check_terms(terms: ev.OfferTerms) -> None:
         raise InvalidValue("remote days are per week: use 0 to 7")
 
 
-def _check_values(app: Application, event: Any, occurred_at: datetime, now: datetime) -> None:
+def _check_values(app: Application, event: ev.Event, occurred_at: datetime, now: datetime) -> None:
     if isinstance(event, ev.ApplicationSubmitted):
         _required_text("the company", event.company)
         _required_text("the role", event.role)
@@ -213,7 +217,8 @@ def _check_values(app: Application, event: Any, occurred_at: datetime, now: date
 # decide
 
 
-def _facts_for(stream: str, ids: Iterator[str], at: datetime, events: Iterable[Any]) -> list[Fact]:
+def _facts_for(stream: str, ids: Iterator[str], at: datetime,
+               events: Iterable[ev.Event]) -> list[Fact]:
     return [Fact(stream, next(ids), at, event) for event in events]
 
 
@@ -225,7 +230,9 @@ def _record(command: Record, app: Application, context: Context,
     _check_values(app, event, command.occurred_at, context.now)
     ids = _ids(context.command_id)
     fact = Fact(app.id, next(ids), command.occurred_at, event)
-    named = app if app.exists else Application(app.id, company=event.company, role=event.role)
+    named = app  # a submission (the one fact of a new application) names it for the titles
+    if isinstance(event, ev.ApplicationSubmitted):
+        named = Application(app.id, company=event.company, role=event.role)
     deadlines = policies.Deadlines(context.calendar, context.settings)
     facts = [fact, *_facts_for(app.id, ids, command.occurred_at,
                                policies.react(named, fact, deadlines))]
@@ -246,7 +253,7 @@ def _as_record(command: ScheduleInterview | ReceiveOffer, app: Application) -> R
     """The fact a command records, with what the application's state tells about it."""
     if isinstance(command, ScheduleInterview):
         round_number = command.round if command.round is not None else next_round(app)
-        event: Any = ev.InterviewScheduled(round_number, command.scheduled_for, command.kind,
+        event: ev.Event = ev.InterviewScheduled(round_number, command.scheduled_for, command.kind,
                                            command.interviewers)
     else:
         event = ev.OfferReceived(command.terms, command.respond_by,
@@ -257,8 +264,8 @@ def _as_record(command: ScheduleInterview | ReceiveOffer, app: Application) -> R
 def _notice_warnings(facts: list[Fact], context: Context) -> list[str]:
     for fact in facts:
         event = fact.event
-        is_notice = isinstance(event, ev.TaskScheduled) and event.kind == policies.RESIGNATION_NOTICE
-        if is_notice and event.due_at < context.now:
+        if (isinstance(event, ev.TaskScheduled) and event.kind == policies.RESIGNATION_NOTICE
+                and event.due_at < context.now):
             settings = context.settings
             return [
                 f"the start date leaves less than the {settings.notice_days} days of notice "
@@ -313,7 +320,8 @@ def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Cont
         what = "a correction" if type(target.event) is ev.EventVoided else "the submission"
         raise DomainError(f"cannot void {what}: withdraw the application or void a later fact")
     instead = _TASK_COMMANDS.get(type(target.event))
-    if instead is not None:
+    if instead is not None and isinstance(target.event, ev.TaskScheduled | ev.TaskSnoozed
+                                          | ev.TaskClosed | ev.TaskFired):
         task_id = target.event.task_id
         raise DomainError(f"cannot void a {target.event.TYPE} (task {task_id}): tasks are "
                           f"kept by their own commands; {instead.format(task=task_id)}")
@@ -336,7 +344,8 @@ def _void(command: VoidEvent, app: Application, facts: list[Fact], context: Cont
     # other applications (an acceptance's withdraw-application) are closed explicitly.
     closures = [
         Fact(other.id, next(ids), command.occurred_at,
-             ev.TaskClosed(task.id, "moot", "the fact that scheduled it was voided", fact.event_id))
+             ev.TaskClosed(task.id, TaskOutcome.MOOT, "the fact that scheduled it was voided",
+                           fact.event_id))
         for other in others if other.id != app.id
         for task in other.open_tasks() if task.cause_event_id == command.event_id
     ]
@@ -371,7 +380,8 @@ def _kept_closed(before: Application, after: Application, kept: list[Fact], void
             satisfies = (task.kind in policies.SATISFIED_BY.get(type(later.event), ())
                          and task.scheduled_at <= later.occurred_at)
             if satisfies or policies.is_terminal_type(later.event.TYPE):
-                event = ev.TaskClosed(task.id, "satisfied" if satisfies else "moot",
+                outcome = TaskOutcome.SATISFIED if satisfies else TaskOutcome.MOOT
+                event = ev.TaskClosed(task.id, outcome,
                                       f"{later.event.TYPE} recorded", void.event_id)
                 closed.append(Fact(before.id, next(ids), void.occurred_at, event))
                 break
@@ -398,7 +408,7 @@ def _change_setting(command: ChangeSetting, context: Context) -> Decision:
 
 
 def decide(
-    command: Any,
+    command: Command,
     app: Application | None,
     context: Context,
     *,

@@ -10,13 +10,61 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 import attrs
 
-JsonObject = dict[str, Any]
-"""A JSON object as stored, exported or printed: the JSON boundary, the one place where
-values are not typed further (each event class gives its data a type)."""
+JsonValue = Any
+"""Any JSON value as decoded or about to be encoded: the JSON boundary, the one place where
+values are not typed further (each event class gives its own data a type)."""
+
+JsonObject = dict[str, JsonValue]
+"""A JSON object as stored, exported or printed."""
+
+
+class TaskKind(StrEnum):
+    """What a follow-up task asks of you (docs/policies.md); the value is what the log holds."""
+
+    FOLLOW_UP_APPLICATION = "follow-up-application"
+    THANK_YOU = "thank-you"
+    FOLLOW_UP_INTERVIEW = "follow-up-interview"
+    OFFER_DECISION = "offer-decision"
+    FOLLOW_UP_COUNTER = "follow-up-counter"
+    EXPRESS_APPRECIATION = "express-appreciation"
+    WITHDRAW_APPLICATION = "withdraw-application"
+    RESIGNATION_NOTICE = "resignation-notice"
+    REQUEST_FEEDBACK = "request-feedback"
+    REFLECT = "reflect"
+
+
+class TaskOutcome(StrEnum):
+    """How a task was closed: by you (done, dismissed) or by a fact (satisfied, moot)."""
+
+    DONE = "done"
+    DISMISSED = "dismissed"
+    SATISFIED = "satisfied"
+    MOOT = "moot"
+
+
+# Replay reads a kind or an outcome per task event: a dict lookup is several times cheaper
+# than calling the enum, and an unknown value still raises ValueError (an unreadable row).
+_KINDS: dict[str, TaskKind] = {kind.value: kind for kind in TaskKind}
+_OUTCOMES: dict[str, TaskOutcome] = {outcome.value: outcome for outcome in TaskOutcome}
+
+
+def _task_kind(value: str) -> TaskKind:
+    try:
+        return _KINDS[value]
+    except KeyError:
+        raise ValueError(f"unknown task kind {value!r}") from None
+
+
+def _task_outcome(value: str) -> TaskOutcome:
+    try:
+        return _OUTCOMES[value]
+    except KeyError:
+        raise ValueError(f"unknown task outcome {value!r}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -71,7 +119,7 @@ class Question:
     better: str | None = None
 
 
-def _questions(value: Iterable[Question | dict[str, Any]] | None) -> tuple[Question, ...]:
+def _questions(value: Iterable[Question | JsonObject] | None) -> tuple[Question, ...]:
     if value is None:
         return ()
     return tuple(q if isinstance(q, Question) else Question(**q) for q in value)
@@ -97,44 +145,42 @@ class OfferTerms:
     remote_days: int | None = attrs.field(default=None, converter=_opt_int)
 
 
-def _terms(value: OfferTerms | dict[str, Any]) -> OfferTerms:
+def _terms(value: OfferTerms | JsonObject) -> OfferTerms:
     return value if isinstance(value, OfferTerms) else OfferTerms(**value)
 
 
-def _opt_terms(value: OfferTerms | dict[str, Any] | None) -> OfferTerms | None:
+def _opt_terms(value: OfferTerms | JsonObject | None) -> OfferTerms | None:
     return None if value is None else _terms(value)
 
 
 # ---------------------------------------------------------------------------
 # Registry
 
-Event = Any  # any class registered below; kept loose so the fold can dispatch on type
 E = TypeVar("E")
 
-EVENT_TYPES: dict[str, type] = {}
+EVENT_TYPES: dict[str, type[Event]] = {}
 """Type name -> class, for every registered event."""
 
-_UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+Upcaster = Callable[[JsonObject], JsonObject]
+"""Lifts the data of one schema version of an event type to the next."""
+
+_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 
 def _event(type_name: str, version: int = 1) -> Callable[[type[E]], type[E]]:
     def register(cls: type[E]) -> type[E]:
         cls.TYPE = type_name  # type: ignore[attr-defined]  # set on the class, read as ClassVar
         cls.SCHEMA_VERSION = version  # type: ignore[attr-defined]  # idem
-        EVENT_TYPES[type_name] = cls
+        EVENT_TYPES[type_name] = cls  # type: ignore[assignment]  # every registered class is in Event
         return cls
 
     return register
 
 
-def upcaster(
-    type_name: str, from_version: int
-) -> Callable[[Callable[[dict[str, Any]], dict[str, Any]]], Callable[[dict[str, Any]], dict[str, Any]]]:
+def upcaster(type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
     """Register a function that lifts ``type_name`` data from ``from_version`` to the next."""
 
-    def register(
-        fn: Callable[[dict[str, Any]], dict[str, Any]],
-    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def register(fn: Upcaster) -> Upcaster:
         _UPCASTERS[(type_name, from_version)] = fn
         return fn
 
@@ -159,7 +205,7 @@ class ApplicationSubmitted:
 
 
 @upcaster("ApplicationSubmitted", 1)
-def _submitted_v1_single_contact(data: dict[str, Any]) -> dict[str, Any]:
+def _submitted_v1_single_contact(data: JsonObject) -> JsonObject:
     """Version 1 kept one optional ``contact``; version 2 keeps a list of ``contacts``."""
     data = dict(data)
     contact = data.pop("contact", None)
@@ -325,7 +371,7 @@ class TaskScheduled:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
     task_id: str
-    kind: str
+    kind: TaskKind = attrs.field(converter=_task_kind)
     title: str
     due_at: datetime = attrs.field(converter=_datetime)
     cause_event_id: str | None = None
@@ -347,7 +393,7 @@ class TaskClosed:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
     task_id: str
-    outcome: str  # done, dismissed, satisfied, moot
+    outcome: TaskOutcome = attrs.field(converter=_task_outcome)
     note: str | None = None
     cause_event_id: str | None = None
 
@@ -374,6 +420,14 @@ class SettingChanged:
     value: str | None
 
 
+Event = (ApplicationSubmitted | InterviewScheduled | InterviewHeld | ThankYouSent | FollowUpSent
+         | OfferReceived | DecisionTimeRequested | CounterOfferMade | OfferAccepted
+         | ApplicationWithdrawn | ApplicationDeclined | FeedbackRequested | FeedbackReceived
+         | ReflectionRecorded | NoticeGiven | NoteAdded | ContactAdded | EventVoided
+         | TaskScheduled | TaskSnoozed | TaskClosed | TaskFired | SettingChanged)
+"""Every fact the log can hold; the class says which (``TYPE`` is its public name)."""
+
+
 # ---------------------------------------------------------------------------
 # Codec
 
@@ -382,7 +436,7 @@ class UnknownEventType(ValueError):
     """A stored row names a type this version of afterview does not know."""
 
 
-def _to_json_value(_inst: Any, _field: Any, value: Any) -> Any:
+def _to_json_value(_inst: object, _field: object, value: object) -> JsonValue:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -392,29 +446,30 @@ def _to_json_value(_inst: Any, _field: Any, value: Any) -> Any:
     return value
 
 
-def to_data(event: Any) -> dict[str, Any]:
-    """The event's data as JSON-ready values (dates as ISO 8601, money as decimal strings)."""
-    data: dict[str, Any] = attrs.asdict(event, value_serializer=_to_json_value)
+def to_data(event: Event | OfferTerms) -> JsonObject:
+    """The data of an event (or of offer terms) as JSON-ready values (dates as ISO 8601,
+    money as decimal strings)."""
+    data: JsonObject = attrs.asdict(event, value_serializer=_to_json_value)
     return data
 
 
-def upcast(type_name: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+def upcast(type_name: str, version: int, data: JsonObject) -> JsonObject:
     """Lift stored data of an older schema version to the current shape."""
     cls = EVENT_TYPES.get(type_name)
     if cls is None:
         raise UnknownEventType(type_name)
-    current: int = cls.SCHEMA_VERSION  # type: ignore[attr-defined]  # set by _event
+    current: int = cls.SCHEMA_VERSION
     while version < current:
         data = _UPCASTERS[(type_name, version)](data)
         version += 1
     return data
 
 
-def from_data(type_name: str, version: int, data: dict[str, Any]) -> Any:
+def from_data(type_name: str, version: int, data: JsonObject) -> Event:
     """Build the event object from stored data, upcasting older versions first."""
     cls = EVENT_TYPES.get(type_name)
     if cls is None:
         raise UnknownEventType(type_name)
-    if version != cls.SCHEMA_VERSION:  # type: ignore[attr-defined]  # set by _event
+    if version != cls.SCHEMA_VERSION:
         data = upcast(type_name, version, data)
     return cls(**data)

@@ -8,20 +8,37 @@ event would cost far more than folding the event).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
-NEW = "new"  # before the application exists; not one of the seven states a person sees
+if TYPE_CHECKING:
+    from transitions import Machine
 
-APPLIED = "applied"
-INTERVIEWING = "interviewing"
-OFFERED = "offered"
-NEGOTIATING = "negotiating"
-ACCEPTED = "accepted"
-WITHDRAWN = "withdrawn"
-DECLINED = "declined"
 
-STATES: tuple[str, ...] = (
+class State(StrEnum):
+    """Where an application stands; the value is what the log, JSON and the board show."""
+
+    NEW = "new"  # before the application exists; not one of the seven states a person sees
+    APPLIED = "applied"
+    INTERVIEWING = "interviewing"
+    OFFERED = "offered"
+    NEGOTIATING = "negotiating"
+    ACCEPTED = "accepted"
+    WITHDRAWN = "withdrawn"
+    DECLINED = "declined"
+
+
+NEW = State.NEW
+APPLIED = State.APPLIED
+INTERVIEWING = State.INTERVIEWING
+OFFERED = State.OFFERED
+NEGOTIATING = State.NEGOTIATING
+ACCEPTED = State.ACCEPTED
+WITHDRAWN = State.WITHDRAWN
+DECLINED = State.DECLINED
+
+STATES: tuple[State, ...] = (
     APPLIED,
     INTERVIEWING,
     OFFERED,
@@ -30,14 +47,23 @@ STATES: tuple[str, ...] = (
     WITHDRAWN,
     DECLINED,
 )
-OPEN_STATES: frozenset[str] = frozenset({APPLIED, INTERVIEWING, OFFERED, NEGOTIATING})
-TERMINAL_STATES: frozenset[str] = frozenset({ACCEPTED, WITHDRAWN, DECLINED})
-ANY_STATE: list[str] = list(STATES)
-_OPEN: list[str] = [APPLIED, INTERVIEWING, OFFERED, NEGOTIATING]
+OPEN_STATES: frozenset[State] = frozenset({APPLIED, INTERVIEWING, OFFERED, NEGOTIATING})
+TERMINAL_STATES: frozenset[State] = frozenset({ACCEPTED, WITHDRAWN, DECLINED})
+ANY_STATE: list[State] = list(STATES)
+_OPEN: list[State] = [APPLIED, INTERVIEWING, OFFERED, NEGOTIATING]
+
+
+class Transition(TypedDict):
+    """One trigger: the fact it records, the states it may happen in, the state after it."""
+
+    trigger: str
+    source: State | list[State]
+    dest: State | None
+
 
 # Each trigger is named after the fact it records. ``dest: None`` is a fact that is allowed
 # in those states but leaves the state as it is.
-TRANSITIONS: tuple[dict[str, Any], ...] = (
+TRANSITIONS: tuple[Transition, ...] = (
     {"trigger": "ApplicationSubmitted", "source": NEW, "dest": APPLIED},
     {"trigger": "InterviewScheduled", "source": [APPLIED, INTERVIEWING], "dest": INTERVIEWING},
     {"trigger": "InterviewHeld", "source": [APPLIED, INTERVIEWING], "dest": INTERVIEWING},
@@ -79,16 +105,20 @@ COMMAND_NAMES: dict[str, str] = {
 }
 
 
-def _derive_table() -> dict[tuple[str, str], str]:
-    table: dict[tuple[str, str], str] = {}
+def _sources(transition: Transition) -> list[State]:
+    sources = transition["source"]
+    return [sources] if isinstance(sources, State) else sources
+
+
+def _derive_table() -> dict[tuple[State, str], State]:
+    table: dict[tuple[State, str], State] = {}
     for transition in TRANSITIONS:
-        sources = transition["source"]
-        for source in [sources] if isinstance(sources, str) else sources:
+        for source in _sources(transition):
             table[(source, transition["trigger"])] = transition["dest"] or source
     return table
 
 
-TABLE: dict[tuple[str, str], str] = _derive_table()
+TABLE: dict[tuple[State, str], State] = _derive_table()
 """(state, fact type) -> state after it. A fact type absent from every key changes nothing."""
 
 LIFECYCLE_TRIGGERS: frozenset[str] = frozenset(t["trigger"] for t in TRANSITIONS)
@@ -100,33 +130,44 @@ class _Model:
     state: str
 
 
+PlainTransition = dict[str, str | list[str] | None]
+
+
+def plain_transitions() -> list[PlainTransition]:
+    """The transitions as ``transitions`` takes them: states by their plain values
+    (``transitions`` names an Enum state by its member name, ``APPLIED``; the diagram and
+    the messages show the values)."""
+    return [{"trigger": t["trigger"], "source": [str(s) for s in _sources(t)],
+             "dest": None if t["dest"] is None else str(t["dest"])} for t in TRANSITIONS]
+
+
 @cache
-def _machine_definition() -> Any:
+def _machine_definition() -> type[Machine]:
     from transitions import Machine  # deferred: only commands that change facts need it
 
     return Machine
 
 
-def machine(initial: str = NEW) -> Any:
+def machine(initial: State = NEW) -> Machine:
     """A ``transitions`` machine over the lifecycle, positioned at ``initial``."""
     machine_class = _machine_definition()
     model = _Model()
     return machine_class(
         model=model,
-        states=[NEW, *STATES],
-        transitions=[dict(t) for t in TRANSITIONS],
-        initial=initial,
+        states=[str(state) for state in (NEW, *STATES)],
+        transitions=plain_transitions(),
+        initial=str(initial),
         auto_transitions=False,
         ignore_invalid_triggers=False,
     )
 
 
-def allowed(state: str, trigger: str) -> bool:
+def allowed(state: State, trigger: str) -> bool:
     """Whether the machine lets ``trigger`` happen in ``state`` (validated by ``transitions``)."""
     built = machine(state)
-    return bool(built.get_triggers(state).count(trigger))
+    return bool(built.get_triggers(str(state)).count(trigger))
 
 
-def sources_of(trigger: str) -> list[str]:
+def sources_of(trigger: str) -> list[State]:
     """The states in which ``trigger`` may happen, in lifecycle order."""
     return [state for state in (NEW, *STATES) if (state, trigger) in TABLE]

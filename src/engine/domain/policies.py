@@ -7,25 +7,33 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from afterview.engine.domain import events as ev
-from afterview.engine.domain.lifecycle import OPEN_STATES
+from afterview.engine.domain.events import TaskKind, TaskOutcome
+from afterview.engine.domain.lifecycle import NEGOTIATING, OPEN_STATES
 from afterview.engine.domain.state import Application, Fact, Task
 
-FOLLOW_UP_APPLICATION = "follow-up-application"
-THANK_YOU = "thank-you"
-FOLLOW_UP_INTERVIEW = "follow-up-interview"
-OFFER_DECISION = "offer-decision"
-FOLLOW_UP_COUNTER = "follow-up-counter"
-EXPRESS_APPRECIATION = "express-appreciation"
-WITHDRAW_APPLICATION = "withdraw-application"
-RESIGNATION_NOTICE = "resignation-notice"
-REQUEST_FEEDBACK = "request-feedback"
-REFLECT = "reflect"
+if TYPE_CHECKING:
+    from afterview.engine.domain.calendar import WorkCalendar
+    from afterview.engine.domain.settings import Settings
 
-TASK_KINDS: tuple[str, ...] = (
+FOLLOW_UP_APPLICATION = TaskKind.FOLLOW_UP_APPLICATION
+THANK_YOU = TaskKind.THANK_YOU
+FOLLOW_UP_INTERVIEW = TaskKind.FOLLOW_UP_INTERVIEW
+OFFER_DECISION = TaskKind.OFFER_DECISION
+FOLLOW_UP_COUNTER = TaskKind.FOLLOW_UP_COUNTER
+EXPRESS_APPRECIATION = TaskKind.EXPRESS_APPRECIATION
+WITHDRAW_APPLICATION = TaskKind.WITHDRAW_APPLICATION
+RESIGNATION_NOTICE = TaskKind.RESIGNATION_NOTICE
+REQUEST_FEEDBACK = TaskKind.REQUEST_FEEDBACK
+REFLECT = TaskKind.REFLECT
+
+TaskFact = ev.TaskScheduled | ev.TaskSnoozed | ev.TaskClosed
+"""What the policies add in reaction to a fact."""
+
+TASK_KINDS: tuple[TaskKind, ...] = (
     FOLLOW_UP_APPLICATION,
     THANK_YOU,
     FOLLOW_UP_INTERVIEW,
@@ -39,7 +47,7 @@ TASK_KINDS: tuple[str, ...] = (
 )
 
 # The task kinds each fact satisfies, when the task was scheduled no later than the fact.
-SATISFIED_BY: dict[type, frozenset[str]] = {
+SATISFIED_BY: dict[type[ev.Event], frozenset[TaskKind]] = {
     ev.InterviewScheduled: frozenset({FOLLOW_UP_APPLICATION, FOLLOW_UP_INTERVIEW}),
     ev.InterviewHeld: frozenset({FOLLOW_UP_APPLICATION, FOLLOW_UP_INTERVIEW}),
     ev.FollowUpSent: frozenset({FOLLOW_UP_APPLICATION, FOLLOW_UP_INTERVIEW}),
@@ -58,7 +66,7 @@ SATISFIED_BY: dict[type, frozenset[str]] = {
 }
 
 # A newer fact of the same kind replaces the task the older one scheduled.
-SUPERSEDES: dict[type, frozenset[str]] = {
+SUPERSEDES: dict[type[ev.Event], frozenset[TaskKind]] = {
     ev.OfferReceived: frozenset({OFFER_DECISION}),
     ev.CounterOfferMade: frozenset({FOLLOW_UP_COUNTER}),
 }
@@ -67,17 +75,15 @@ SUPERSEDES: dict[type, frozenset[str]] = {
 class Deadlines:
     """What a rule needs to compute a due time: the work calendar and the settings in force."""
 
-    def __init__(self, calendar: Any, settings: Any) -> None:
+    def __init__(self, calendar: WorkCalendar, settings: Settings) -> None:
         self.calendar = calendar
         self.settings = settings
 
     def business_days(self, moment: datetime, days: int) -> datetime:
-        due: datetime = self.calendar.add_business_days(moment, days)
-        return due
+        return self.calendar.add_business_days(moment, days)
 
     def calendar_days(self, moment: datetime, days: int) -> datetime:
-        due: datetime = self.calendar.add_calendar_days(moment, days)
-        return due
+        return self.calendar.add_calendar_days(moment, days)
 
 
 def hours_after(moment: datetime, hours: int) -> datetime:
@@ -92,7 +98,7 @@ def task_id(application_id: str, kind: str, cause_event_id: str) -> str:
     return f"{kind}-{digest[:8]}"
 
 
-def _title(kind: str, app: Application, extra: str = "") -> str:
+def _title(kind: TaskKind, app: Application, extra: str = "") -> str:
     at = f"{app.company} ({app.role})"
     titles = {
         FOLLOW_UP_APPLICATION: f"Follow up on your application to {at}",
@@ -109,7 +115,8 @@ def _title(kind: str, app: Application, extra: str = "") -> str:
     return titles[kind]
 
 
-def _schedule(app: Application, kind: str, fact: Fact, due_at: datetime, extra: str = "") -> Any:
+def _schedule(app: Application, kind: TaskKind, fact: Fact, due_at: datetime,
+              extra: str = "") -> ev.TaskScheduled:
     return ev.TaskScheduled(
         task_id(app.id, kind, fact.event_id), kind, _title(kind, app, extra), due_at,
         fact.event_id,
@@ -123,11 +130,11 @@ def _closures(app: Application, fact: Fact) -> list[ev.TaskClosed]:
     closed = []
     for task in app.open_tasks():
         if task.kind in satisfied and task.scheduled_at <= fact.occurred_at:
-            outcome, note = "satisfied", f"{fact.event.TYPE} recorded"
+            outcome, note = TaskOutcome.SATISFIED, f"{fact.event.TYPE} recorded"
         elif task.kind in superseded:
-            outcome, note = "moot", f"replaced after {fact.event.TYPE}"
+            outcome, note = TaskOutcome.MOOT, f"replaced after {fact.event.TYPE}"
         elif terminal:
-            outcome, note = "moot", f"the application ended ({fact.event.TYPE})"
+            outcome, note = TaskOutcome.MOOT, f"the application ended ({fact.event.TYPE})"
         else:
             continue
         closed.append(ev.TaskClosed(task.id, outcome, note, fact.event_id))
@@ -137,21 +144,22 @@ def _closures(app: Application, fact: Fact) -> list[ev.TaskClosed]:
 _TERMINAL_TYPES = frozenset({"OfferAccepted", "ApplicationWithdrawn", "ApplicationDeclined"})
 
 
-def _decision_due(fact: Fact, deadlines: Deadlines) -> datetime:
-    offer: ev.OfferReceived = fact.event
+def _decision_due(fact: Fact, offer: ev.OfferReceived, deadlines: Deadlines) -> datetime:
     if offer.respond_by is not None:
         return offer.respond_by
     return deadlines.business_days(fact.occurred_at, deadlines.settings.decision_days)
 
 
-def _rules_for_submitted(app: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
+def _rules_for_submitted(app: Application, fact: Fact, _event: ev.ApplicationSubmitted,
+                         deadlines: Deadlines) -> list[TaskFact]:
     days = deadlines.settings.followup_application_days
     due = deadlines.business_days(fact.occurred_at, days)
     return [_schedule(app, FOLLOW_UP_APPLICATION, fact, due)]
 
 
-def _rules_for_held(app: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
-    people = fact.event.interviewers
+def _rules_for_held(app: Application, fact: Fact, event: ev.InterviewHeld,
+                    deadlines: Deadlines) -> list[TaskFact]:
+    people = event.interviewers
     to = f" to {', '.join(people)}" if people else ""
     thank_due = hours_after(fact.occurred_at, deadlines.settings.thank_you_hours)
     follow_due = deadlines.business_days(fact.occurred_at, deadlines.settings.followup_interview_days)
@@ -161,29 +169,32 @@ def _rules_for_held(app: Application, fact: Fact, deadlines: Deadlines) -> list[
     ]
 
 
-def _rules_for_offer(app: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
-    scheduled = [_schedule(app, OFFER_DECISION, fact, _decision_due(fact, deadlines))]
-    if app.state == "negotiating":  # the company answered your counter-offer
+def _rules_for_offer(app: Application, fact: Fact, event: ev.OfferReceived,
+                     deadlines: Deadlines) -> list[TaskFact]:
+    scheduled: list[TaskFact] = [
+        _schedule(app, OFFER_DECISION, fact, _decision_due(fact, event, deadlines))]
+    if app.state == NEGOTIATING:  # the company answered your counter-offer
         due = deadlines.business_days(fact.occurred_at, 1)
         scheduled.append(_schedule(app, EXPRESS_APPRECIATION, fact, due))
     return scheduled
 
 
-def _rules_for_counter(app: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
+def _rules_for_counter(app: Application, fact: Fact, _event: ev.CounterOfferMade,
+                       deadlines: Deadlines) -> list[TaskFact]:
     due = deadlines.business_days(fact.occurred_at, deadlines.settings.followup_counter_days)
     return [_schedule(app, FOLLOW_UP_COUNTER, fact, due)]
 
 
-def resignation_notice_due(start: Any, deadlines: Deadlines) -> datetime:
+def resignation_notice_due(start: date, deadlines: Deadlines) -> datetime:
     """Notice falls ``notice_days`` before the last working day, which is ``rest_days``
     before the start date."""
     settings = deadlines.settings
-    due: datetime = deadlines.calendar.days_before(start, settings.rest_days + settings.notice_days)
-    return due
+    return deadlines.calendar.days_before(start, settings.rest_days + settings.notice_days)
 
 
-def _rules_for_accepted(app: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
-    start = fact.event.start_date
+def _rules_for_accepted(app: Application, fact: Fact, event: ev.OfferAccepted,
+                        deadlines: Deadlines) -> list[TaskFact]:
+    start = event.start_date
     if start is None or not deadlines.settings.currently_employed:
         return []
     last_day = start - timedelta(days=deadlines.settings.rest_days)
@@ -191,20 +202,22 @@ def _rules_for_accepted(app: Application, fact: Fact, deadlines: Deadlines) -> l
     return [_schedule(app, RESIGNATION_NOTICE, fact, resignation_notice_due(start, deadlines), extra)]
 
 
-def _rules_for_declined(app: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
-    scheduled = [
+def _rules_for_declined(app: Application, fact: Fact, _event: ev.ApplicationDeclined,
+                        deadlines: Deadlines) -> list[TaskFact]:
+    scheduled: list[TaskFact] = [
         _schedule(app, REQUEST_FEEDBACK, fact, deadlines.business_days(fact.occurred_at, 1)),
         _schedule(app, REFLECT, fact,
                   deadlines.calendar_days(fact.occurred_at, deadlines.settings.reflect_days)),
     ]
-    if app.state == "negotiating":  # a "no" to your counter-offer is still an answer
+    if app.state == NEGOTIATING:  # a "no" to your counter-offer is still an answer
         due = deadlines.business_days(fact.occurred_at, 1)
         scheduled.append(_schedule(app, EXPRESS_APPRECIATION, fact, due))
     return scheduled
 
 
-def _decision_time(app: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
-    until = fact.event.until
+def _decision_time(app: Application, fact: Fact, event: ev.DecisionTimeRequested,
+                   _deadlines: Deadlines) -> list[TaskFact]:
+    until = event.until
     return [
         ev.TaskSnoozed(task.id, until, fact.event_id)
         for task in app.open_tasks()
@@ -212,7 +225,9 @@ def _decision_time(app: Application, fact: Fact, deadlines: Deadlines) -> list[A
     ]
 
 
-_SCHEDULERS: dict[type, Callable[[Application, Fact, Deadlines], list[Any]]] = {
+# Each scheduler takes the event as the class it is registered for: the table cannot say
+# so to the type checker, hence ``...``; react hands every scheduler the event of its key.
+_SCHEDULERS: dict[type[ev.Event], Callable[..., list[TaskFact]]] = {
     ev.ApplicationSubmitted: _rules_for_submitted,
     ev.InterviewHeld: _rules_for_held,
     ev.OfferReceived: _rules_for_offer,
@@ -223,16 +238,17 @@ _SCHEDULERS: dict[type, Callable[[Application, Fact, Deadlines], list[Any]]] = {
 }
 
 
-def react(before: Application, fact: Fact, deadlines: Deadlines) -> list[Any]:
+def react(before: Application, fact: Fact, deadlines: Deadlines) -> list[TaskFact]:
     """Task facts for ``fact`` on its own application, in the order they are appended:
     closures first, then what it schedules. ``before`` is the state before the fact."""
     scheduler = _SCHEDULERS.get(type(fact.event))
-    return [*_closures(before, fact), *(scheduler(before, fact, deadlines) if scheduler else [])]
+    scheduled = scheduler(before, fact, fact.event, deadlines) if scheduler else []
+    return [*_closures(before, fact), *scheduled]
 
 
 def withdraw_elsewhere(
     accepted: Application, fact: Fact, others: Iterable[Application], deadlines: Deadlines
-) -> list[tuple[str, Any]]:
+) -> list[tuple[str, ev.TaskScheduled]]:
     """On acceptance: a withdraw-application task on every other application still open."""
     due = deadlines.business_days(fact.occurred_at, 1)
     return [
@@ -246,6 +262,6 @@ def is_terminal_type(type_name: str) -> bool:
     return type_name in _TERMINAL_TYPES
 
 
-def open_tasks_of(app: Application, kind: str) -> list[Task]:
+def open_tasks_of(app: Application, kind: TaskKind) -> list[Task]:
     return [task for task in app.open_tasks() if task.kind == kind]
 

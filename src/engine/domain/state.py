@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from enum import StrEnum
+from typing import NamedTuple
 
 import attrs
 
 from afterview.engine.domain import events as ev
-from afterview.engine.domain.lifecycle import NEW, TABLE, TERMINAL_STATES
+from afterview.engine.domain.lifecycle import NEW, TABLE, TERMINAL_STATES, State
 
 PROFILE_STREAM = "profile"
 """The stream of settings; never an application id."""
@@ -47,9 +48,21 @@ class Fact(NamedTuple):
     stream_id: str
     event_id: str
     occurred_at: datetime
-    event: Any
+    event: ev.Event
     recorded_at: datetime | None = None
     version: int = 0
+
+
+class TaskStatus(StrEnum):
+    """Whether a task is still to do; a task a fact closed (satisfied or moot) is ``closed``."""
+
+    OPEN = "open"
+    DONE = "done"
+    DISMISSED = "dismissed"
+    CLOSED = "closed"
+
+
+_CLOSED_BY_YOU = frozenset({ev.TaskOutcome.DONE, ev.TaskOutcome.DISMISSED})
 
 
 @attrs.define(slots=True)
@@ -58,20 +71,20 @@ class Task:
 
     id: str
     application: str
-    kind: str
+    kind: ev.TaskKind
     title: str
     due_at: datetime
     scheduled_at: datetime
     cause_event_id: str | None
-    status: str = "open"  # open, done, dismissed, closed
-    outcome: str | None = None  # done, dismissed, satisfied, moot
+    status: TaskStatus = TaskStatus.OPEN
+    outcome: ev.TaskOutcome | None = None
     note: str | None = None
     fired_due_at: datetime | None = None
     closed_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == TaskStatus.OPEN
 
     @property
     def fired(self) -> bool:
@@ -118,7 +131,7 @@ class Application:
     id: str
     company: str = ""
     role: str = ""
-    state: str = NEW
+    state: State = NEW
     version: int = 0
     applied_at: datetime | None = None
     updated_at: datetime | None = None  # when the state last changed (occurred time)
@@ -139,7 +152,7 @@ class Application:
     notes: list[tuple[datetime, str]] = attrs.Factory(list)
     notice_given_at: datetime | None = None
     reason: str | None = None  # why it was withdrawn or declined
-    stage_times: dict[str, datetime] = attrs.Factory(dict)  # first time each state was reached
+    stage_times: dict[State, datetime] = attrs.Factory(dict)  # first time each state was reached
     tasks: dict[str, Task] = attrs.Factory(dict)
 
     @property
@@ -166,23 +179,20 @@ class Application:
 # The fold
 
 
-def _submitted(app: Application, fact: Fact) -> None:
-    event: ev.ApplicationSubmitted = fact.event
+def _submitted(app: Application, fact: Fact, event: ev.ApplicationSubmitted) -> None:
     app.company, app.role = event.company, event.role
     app.source, app.url, app.location = event.source, event.url, event.location
     app.contacts.extend(Contact(name) for name in event.contacts)
     app.applied_at = fact.occurred_at
 
 
-def _interview_scheduled(app: Application, fact: Fact) -> None:
-    event: ev.InterviewScheduled = fact.event
+def _interview_scheduled(app: Application, _fact: Fact, event: ev.InterviewScheduled) -> None:
     app.interviews.append(
         Interview(event.round, event.scheduled_for, event.kind, event.interviewers)
     )
 
 
-def _interview_held(app: Application, fact: Fact) -> None:
-    event: ev.InterviewHeld = fact.event
+def _interview_held(app: Application, fact: Fact, event: ev.InterviewHeld) -> None:
     for interview in app.interviews:
         if interview.held_at is None and event.round in (None, interview.round):
             interview.held_at = fact.occurred_at
@@ -197,8 +207,15 @@ def _interview_held(app: Application, fact: Fact) -> None:
         interview.interviewers = event.interviewers
 
 
-def _offer(app: Application, fact: Fact) -> None:
-    event: ev.OfferReceived = fact.event
+def _thank_you(app: Application, fact: Fact, _event: ev.ThankYouSent) -> None:
+    app.thank_yous.append(fact.occurred_at)
+
+
+def _follow_up(app: Application, fact: Fact, _event: ev.FollowUpSent) -> None:
+    app.follow_ups.append(fact.occurred_at)
+
+
+def _offer(app: Application, fact: Fact, event: ev.OfferReceived) -> None:
     app.rounds.append(
         OfferRound("offer", event.terms, fact.occurred_at, fact.event_id, event.respond_by,
                    event.revised)
@@ -206,83 +223,103 @@ def _offer(app: Application, fact: Fact) -> None:
     app.decision_until = None
 
 
-def _counter(app: Application, fact: Fact) -> None:
-    event: ev.CounterOfferMade = fact.event
+def _decision_time(app: Application, _fact: Fact, event: ev.DecisionTimeRequested) -> None:
+    app.decision_until = event.until
+
+
+def _counter(app: Application, fact: Fact, event: ev.CounterOfferMade) -> None:
     app.rounds.append(
         OfferRound("counter", event.terms, fact.occurred_at, fact.event_id,
                    reasons=event.reasons, note=event.note)
     )
 
 
-def _accepted(app: Application, fact: Fact) -> None:
-    app.start_date = fact.event.start_date
+def _accepted(app: Application, _fact: Fact, event: ev.OfferAccepted) -> None:
+    app.start_date = event.start_date
 
 
-def _ended(app: Application, fact: Fact) -> None:
-    app.reason = fact.event.reason
+def _ended(app: Application, _fact: Fact,
+           event: ev.ApplicationWithdrawn | ev.ApplicationDeclined) -> None:
+    app.reason = event.reason
 
 
-def _task_scheduled(app: Application, fact: Fact) -> None:
-    event: ev.TaskScheduled = fact.event
+def _task_scheduled(app: Application, fact: Fact, event: ev.TaskScheduled) -> None:
     app.tasks[event.task_id] = Task(
         event.task_id, app.id, event.kind, event.title, event.due_at, fact.occurred_at,
         event.cause_event_id,
     )
 
 
-def _task_snoozed(app: Application, fact: Fact) -> None:
-    task = app.tasks.get(fact.event.task_id)
+def _task_snoozed(app: Application, _fact: Fact, event: ev.TaskSnoozed) -> None:
+    task = app.tasks.get(event.task_id)
     if task is not None:
-        task.due_at = fact.event.until
+        task.due_at = event.until
 
 
-def _task_closed(app: Application, fact: Fact) -> None:
-    event: ev.TaskClosed = fact.event
+def _task_closed(app: Application, fact: Fact, event: ev.TaskClosed) -> None:
     task = app.tasks.get(event.task_id)
     if task is None or not task.is_open:
         return
     task.outcome = event.outcome
-    task.status = event.outcome if event.outcome in ("done", "dismissed") else "closed"
+    task.status = (TaskStatus(event.outcome) if event.outcome in _CLOSED_BY_YOU
+                   else TaskStatus.CLOSED)
     task.note = event.note
     task.closed_at = fact.occurred_at
 
 
-def _task_fired(app: Application, fact: Fact) -> None:
-    task = app.tasks.get(fact.event.task_id)
+def _task_fired(app: Application, _fact: Fact, event: ev.TaskFired) -> None:
+    task = app.tasks.get(event.task_id)
     if task is not None:
-        task.fired_due_at = fact.event.due_at
+        task.fired_due_at = event.due_at
 
 
-def _contact(app: Application, fact: Fact) -> None:
-    event: ev.ContactAdded = fact.event
+def _contact(app: Application, _fact: Fact, event: ev.ContactAdded) -> None:
     app.contacts.append(Contact(event.name, event.title, event.email))
 
 
-def _feedback_requested(app: Application, fact: Fact) -> None:
+def _feedback_requested(app: Application, fact: Fact, _event: ev.FeedbackRequested) -> None:
     app.feedback_requested_at = fact.occurred_at
 
 
-def _nothing(app: Application, fact: Fact) -> None:
+def _feedback(app: Application, _fact: Fact, event: ev.FeedbackReceived) -> None:
+    app.feedback.append(event.text)
+
+
+def _reflection(app: Application, _fact: Fact, event: ev.ReflectionRecorded) -> None:
+    app.reflections.append(event.text)
+
+
+def _notice(app: Application, fact: Fact, _event: ev.NoticeGiven) -> None:
+    app.notice_given_at = fact.occurred_at
+
+
+def _note(app: Application, fact: Fact, event: ev.NoteAdded) -> None:
+    app.notes.append((fact.occurred_at, event.text))
+
+
+def _nothing(app: Application, fact: Fact, event: ev.Event) -> None:
     """A fact that only matters to the lifecycle or the audit."""
 
 
-_FOLD: dict[type, Callable[[Application, Fact], None]] = {
+# Each folder takes the event as the class it is registered for: the table cannot say so
+# to the type checker, hence ``...``; evolve hands every folder the event of its key.
+_FOLD: dict[type[ev.Event], Callable[..., None]] = {
     ev.ApplicationSubmitted: _submitted,
     ev.InterviewScheduled: _interview_scheduled,
     ev.InterviewHeld: _interview_held,
-    ev.ThankYouSent: lambda app, fact: app.thank_yous.append(fact.occurred_at),
-    ev.FollowUpSent: lambda app, fact: app.follow_ups.append(fact.occurred_at),
+    ev.ThankYouSent: _thank_you,
+    ev.FollowUpSent: _follow_up,
     ev.OfferReceived: _offer,
-    ev.DecisionTimeRequested: lambda app, fact: setattr(app, "decision_until", fact.event.until),
+    ev.DecisionTimeRequested: _decision_time,
     ev.CounterOfferMade: _counter,
     ev.OfferAccepted: _accepted,
     ev.ApplicationWithdrawn: _ended,
     ev.ApplicationDeclined: _ended,
     ev.FeedbackRequested: _feedback_requested,
-    ev.FeedbackReceived: lambda app, fact: app.feedback.append(fact.event.text),
-    ev.ReflectionRecorded: lambda app, fact: app.reflections.append(fact.event.text),
-    ev.NoticeGiven: lambda app, fact: setattr(app, "notice_given_at", fact.occurred_at),
-    ev.NoteAdded: lambda app, fact: app.notes.append((fact.occurred_at, fact.event.text)),
+    ev.FeedbackReceived: _feedback,
+    ev.ReflectionRecorded: _reflection,
+    ev.NoticeGiven: _notice,
+    ev.NoteAdded: _note,
     ev.ContactAdded: _contact,
     ev.EventVoided: _nothing,
     ev.TaskScheduled: _task_scheduled,
@@ -301,7 +338,7 @@ def evolve(app: Application, fact: Fact) -> Application:
         app.state = new_state
         app.updated_at = fact.occurred_at
         app.stage_times.setdefault(new_state, fact.occurred_at)
-    _FOLD[type(event)](app, fact)
+    _FOLD[type(event)](app, fact, event)
     if fact.version:
         app.version = fact.version
     app.last_event_at = fact.occurred_at
@@ -311,12 +348,12 @@ def evolve(app: Application, fact: Fact) -> Application:
 def effective(facts: Iterable[Fact]) -> list[Fact]:
     """The facts that count: voided facts, and task facts they caused, are left out."""
     facts = list(facts)
-    voided = {f.event.event_id for f in facts if type(f.event) is ev.EventVoided}
+    voided = {f.event.event_id for f in facts if isinstance(f.event, ev.EventVoided)}
     if not voided:
         return facts
     kept = []
     for fact in facts:
-        cause = getattr(fact.event, "cause_event_id", None)
+        cause = getattr(fact.event, "cause_event_id", None)  # task facts name their cause
         if fact.event_id in voided or cause in voided:
             voided.add(fact.event_id)
             continue

@@ -165,8 +165,9 @@ def parse_hook(command: str | None) -> tuple[str, ...]:
 def _engine(store: EventStore) -> Engine:
     """A fresh engine per pass: an Engine caches the settings, which may have changed."""
     from afterview.engine.service.api import Engine
+    from afterview.engine.service.unit_of_work import Actor
 
-    return Engine(store, actor="daemon")
+    return Engine(store, actor=Actor.DAEMON)
 
 
 def _open_store(db: str | Path) -> EventStore:

@@ -30,7 +30,13 @@ from afterview.engine.domain.state import (
 )
 from afterview.engine.runtime.clock import Clock, system_clock
 from afterview.engine.service.ids import ApplicationIds, check_chosen_id, slug
-from afterview.engine.service.unit_of_work import COMMAND_KEPT_CHANGING, Pending, UnitOfWork
+from afterview.engine.service.unit_of_work import (
+    COMMAND_KEPT_CHANGING,
+    Actor,
+    Pending,
+    UnitOfWork,
+    as_actor,
+)
 from afterview.engine.store.base import EventStore, StoredEvent
 
 if TYPE_CHECKING:
@@ -83,7 +89,7 @@ class Engine:
 
     store: EventStore
     clock: Clock | None = None
-    actor: str = "cli"
+    actor: Actor = attrs.field(default=Actor.CLI, converter=as_actor)
     _settings: Settings | None = None
     warn: Callable[[str], None] | None = None
     """Told once about each problem found on read (a stored setting that cannot be used)."""
@@ -389,7 +395,7 @@ class Engine:
         decision = self._run(attempt)
         return Result(self.application(app.id), decision.facts, decision.warnings)
 
-    def close_task(self, task_ref: str, outcome: str, note: str | None = None) -> Result:
+    def close_task(self, task_ref: str, outcome: ev.TaskOutcome, note: str | None = None) -> Result:
         from afterview.engine.domain import decide as commands
 
         return self._task_command(
@@ -455,7 +461,7 @@ class Engine:
         return self.store.read_stream(application_id)
 
 
-def open_engine(location: str | os.PathLike[str], *, actor: str = "cli",
+def open_engine(location: str | os.PathLike[str], *, actor: Actor | str = Actor.CLI,
                 clock: Clock | None = None, warn: Callable[[str], None] | None = None) -> Engine:
     """An engine over the log ``location`` names: a database file or a store URL such as
     ``sqlite:///path`` or ``memory:`` (docs/store.md)."""

@@ -17,10 +17,10 @@ from afterview.engine.domain.events import Event, JsonObject
 from afterview.engine.domain.state import Application, Fact, evolve
 from afterview.engine.service.api import Engine
 from afterview.engine.service.ids import ApplicationIds
-from afterview.engine.service.unit_of_work import IMPORT_KEPT_CHANGING, Pending, UnitOfWork
+from afterview.engine.service.unit_of_work import IMPORT_KEPT_CHANGING, Actor, Pending, UnitOfWork
 from afterview.engine.store.base import NewEvent
 
-IMPORT_ACTOR = "import"
+IMPORT_ACTOR = Actor.IMPORT
 
 
 class Batch:
@@ -60,7 +60,7 @@ class Batch:
 
     def dismiss(self, application_id: str, task_id: str, note: str,
                 metadata: JsonObject | None = None) -> list[Fact]:
-        command = commands.CloseTask(application_id, task_id, "dismissed", note, self.now)
+        command = commands.CloseTask(application_id, task_id, ev.TaskOutcome.DISMISSED, note, self.now)
         return self.decide(application_id, command, metadata)
 
     def decide(self, application_id: str, command: commands.Command,
@@ -82,7 +82,7 @@ class Batch:
         return Pending(self.rows, versions, self.now)
 
 
-def run_batch(engine: Engine, build: Callable[[Batch], None], actor: str = IMPORT_ACTOR) -> Batch:
+def run_batch(engine: Engine, build: Callable[[Batch], None], actor: Actor = IMPORT_ACTOR) -> Batch:
     """Build a batch and append it; on a concurrent write, build it again from the new log."""
     work = UnitOfWork(engine.store, actor)
 

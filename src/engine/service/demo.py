@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import Application, DomainError
+from afterview.engine.service.unit_of_work import Actor
 
 if TYPE_CHECKING:
     from afterview.engine.service.api import Engine
     from afterview.engine.store.base import EventStore, StoredEvent
 
-DEMO_ACTOR = "demo"
+DEMO_ACTOR = Actor.DEMO
 """The ``actor`` in the metadata of every event the demo writes."""
 
 _SATURDAY = 5

@@ -228,7 +228,7 @@ def _checked_event(event: dict[str, Any]) -> Any:
     cls = ev.EVENT_TYPES.get(type_name)
     if cls is None:
         raise ev.UnknownEventType(type_name)
-    current: int = cls.SCHEMA_VERSION  # type: ignore[attr-defined]  # set by _event
+    current: int = cls.SCHEMA_VERSION
     if not 1 <= schema <= current:
         raise FieldError("schema_version", f"is {schema}; {type_name} has versions 1 to {current}")
     in_profile = event["stream_id"] == PROFILE_STREAM
@@ -497,10 +497,10 @@ def _plan(batch: Batch, rows: list[SheetRow], file_name: str,
 
 
 def _dismiss_overdue(batch: Batch, file_name: str) -> None:
-    scheduled = [f for f in batch.facts if isinstance(f.event, ev.TaskScheduled)]
-    for fact in scheduled:
-        app = batch.apps[fact.stream_id]
-        task = app.tasks.get(fact.event.task_id)
+    scheduled = [(f.stream_id, f.event) for f in batch.facts if isinstance(f.event, ev.TaskScheduled)]
+    for stream_id, event in scheduled:
+        app = batch.apps[stream_id]
+        task = app.tasks.get(event.task_id)
         if app.is_terminal and task is not None and task.is_open and task.due_at <= batch.now:
-            batch.dismiss(fact.stream_id, task.id, "imported after it fell due, and it has ended",
+            batch.dismiss(stream_id, task.id, "imported after it fell due, and it has ended",
                           {"import": {"file": file_name}})

@@ -14,12 +14,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import NamedTuple, TypeVar
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import DomainError, Fact
 from afterview.engine.store.base import ConcurrencyError, EventStore, NewEvent
+
+
+class Actor(StrEnum):
+    """Who wrote an event (``metadata.actor``); the value is what the log and JSON hold."""
+
+    CLI = "cli"
+    DAEMON = "daemon"
+    IMPORT = "import"
+    DEMO = "demo"
+
+
+def as_actor(name: str) -> Actor:
+    """An actor from its name (``cli``, ``daemon``, ...)."""
+    return Actor(name)
+
 
 RETRIES = 8
 """Attempts before a writer that keeps colliding gives up and says so."""
@@ -39,7 +55,7 @@ class Pending(NamedTuple):
     recorded_at: datetime
 
 
-def event_metadata(actor: str, correlation_id: str, index: int,
+def event_metadata(actor: Actor, correlation_id: str, index: int,
                    extra: JsonObject | None = None) -> JsonObject:
     """The metadata of the ``index``-th event one decision produced: who wrote it, and the
     decision's first event as the correlation (and the cause of the others)."""
@@ -50,7 +66,7 @@ def event_metadata(actor: str, correlation_id: str, index: int,
 class UnitOfWork:
     """Appends what attempts decide, retrying an attempt the log moved under."""
 
-    def __init__(self, store: EventStore, actor: str) -> None:
+    def __init__(self, store: EventStore, actor: Actor) -> None:
         self.store = store
         self.actor = actor
 

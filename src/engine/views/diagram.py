@@ -8,7 +8,7 @@ state and bury the shape of the lifecycle.
 
 from __future__ import annotations
 
-from afterview.engine.domain.lifecycle import APPLIED, NEW, STATES, TERMINAL_STATES, TRANSITIONS
+from afterview.engine.domain.lifecycle import APPLIED, NEW, STATES, TERMINAL_STATES, plain_transitions
 
 
 class _Model:
@@ -19,10 +19,10 @@ def mermaid() -> str:
     """The diagram text, ending in a newline."""
     from transitions.extensions.diagrams import GraphMachine  # deferred: only `diagram` needs it
 
-    changes = [dict(t) for t in TRANSITIONS if t["dest"] is not None and t["source"] != NEW]
+    changes = [t for t in plain_transitions() if t["dest"] is not None and t["source"] != [NEW]]
     model = _Model()
-    machine = GraphMachine(model=model, states=list(STATES), transitions=changes,
-                           initial=APPLIED, auto_transitions=False, graph_engine="mermaid",
+    machine = GraphMachine(model=model, states=[str(s) for s in STATES], transitions=changes,
+                           initial=str(APPLIED), auto_transitions=False, graph_engine="mermaid",
                            show_state_attributes=False)
     graph = machine.model_graphs[id(model)]
     graph.reset_styling()  # else the initial state is drawn as "active", in red

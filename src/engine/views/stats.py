@@ -10,9 +10,11 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import Literal
 
+from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.lifecycle import (
     ACCEPTED,
     APPLIED,
@@ -23,15 +25,18 @@ from afterview.engine.domain.lifecycle import (
     OPEN_STATES,
     STATES,
     WITHDRAWN,
+    State,
 )
 from afterview.engine.domain.state import Application
 
 RESPONSE_STATES = (INTERVIEWING, OFFERED, DECLINED)
 """Reaching any of these means the company answered (an interview, an offer or a no)."""
 
-RESPONSE = "response"  # the pseudo-stage "first answer from the company"
+RESPONSE: Literal["response"] = "response"  # the pseudo-stage "first answer from the company"
 
-STAGE_PAIRS: tuple[tuple[str, str], ...] = (
+Stage = State | Literal["response"]
+
+STAGE_PAIRS: tuple[tuple[Stage, Stage], ...] = (
     (APPLIED, RESPONSE),
     (APPLIED, INTERVIEWING),
     (INTERVIEWING, OFFERED),
@@ -47,14 +52,14 @@ NODE_ORDER = [state.capitalize() for state in STATES] + [IN_PROGRESS, NO_RESPONS
 """Sankey nodes top to bottom; flows only ever go down this list (it is topological)."""
 
 
-def _stage_time(app: Application, stage: str) -> Any:
-    if stage == RESPONSE:
-        reached = [app.stage_times[s] for s in RESPONSE_STATES if s in app.stage_times]
-        return min(reached) if reached else None
-    return app.stage_times.get(stage)
+def _stage_time(app: Application, stage: Stage) -> datetime | None:
+    if isinstance(stage, State):
+        return app.stage_times.get(stage)
+    reached = [app.stage_times[s] for s in RESPONSE_STATES if s in app.stage_times]
+    return min(reached) if reached else None
 
 
-def median_days(apps: Iterable[Application], start: str, end: str) -> dict[str, Any]:
+def median_days(apps: Iterable[Application], start: Stage, end: Stage) -> JsonObject:
     """Median days from first reaching ``start`` to first reaching ``end``, over the
     applications that reached both; and how many those were."""
     spans = []
@@ -65,7 +70,7 @@ def median_days(apps: Iterable[Application], start: str, end: str) -> dict[str, 
     return {"days": round(statistics.median(spans), 1) if spans else None, "applications": len(spans)}
 
 
-def _offer_summary(apps: Sequence[Application]) -> dict[str, Any]:
+def _offer_summary(apps: Sequence[Application]) -> JsonObject:
     with_offer = [a for a in apps if OFFERED in a.stage_times]
     outcomes = Counter("open" if a.state in OPEN_STATES else a.state for a in with_offer)
     listed = []
@@ -87,7 +92,7 @@ def _offer_summary(apps: Sequence[Application]) -> dict[str, Any]:
     }
 
 
-def funnel(apps: Sequence[Application]) -> dict[str, Any]:
+def funnel(apps: Sequence[Application]) -> JsonObject:
     """The ``stats`` numbers (the JSON shape of ``afterview --json stats``)."""
     total = len(apps)
     responded = sum(1 for a in apps if any(s in a.stage_times for s in RESPONSE_STATES))
