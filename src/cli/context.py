@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -193,7 +193,7 @@ def money(text: str | None, option: str) -> Decimal | None:
         raise Refused(f"{option} {text!r} {error}") from None
 
 
-def emit_json(value: Any) -> None:
+def emit_json(value: object) -> None:
     import json
 
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))

@@ -7,7 +7,6 @@ inside the commands, so ``afterview --version`` and the read commands start fast
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
@@ -54,10 +53,11 @@ _register()
 
 
 # click 8.2+ raises this for a group called without a command (8.1 printed help, exit 0).
-_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+_NO_ARGS_IS_HELP: tuple[type[click.UsageError], ...] = tuple(
+    found for found in [getattr(click.exceptions, "NoArgsIsHelpError", None)] if found)
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> object:
     """Run the command line; every refusal is one ``error:`` line and a non-zero exit."""
     _refuse_undecodable(sys.argv[1:] if argv is None else argv)
     try:
@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         clictx.fail("interrupted", 130)
     except _NO_ARGS_IS_HELP as asked:  # a bare 'afterview' or group asks for the help
-        click.echo(asked.ctx.get_help())
+        click.echo(asked.ctx.get_help() if asked.ctx is not None else cli.get_help(
+            click.Context(cli, info_name="afterview")))
         sys.exit(0)
     except click.UsageError as error:
         clictx.fail(_usage_message(error), 2)

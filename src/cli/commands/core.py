@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +18,7 @@ from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
     from afterview.engine.domain.events import Event
+    from afterview.engine.domain.settings import SettingValue
     from afterview.engine.service.api import Result
 
 
@@ -234,7 +235,7 @@ def config_list() -> None:
                                 [(k, v, describe(k)) for k, v in values.items()]))
 
 
-def _shown(value: Any) -> Any:
+def _shown(value: SettingValue) -> SettingValue | int | float:
     from decimal import Decimal
 
     if isinstance(value, Decimal):

@@ -6,11 +6,14 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from afterview.cli.context import Refused, emit_json, session, when
+
+if TYPE_CHECKING:
+    from afterview.engine.domain.events import JsonObject
 
 PROGRESS_THRESHOLD = 500
 """Below this many events or rows an import or export is quick: no progress bar."""
@@ -157,7 +160,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _stats_text(numbers: dict[str, Any]) -> str:
+def _stats_text(numbers: JsonObject) -> str:
     from afterview.cli.output import render
 
     total = numbers["applications"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 import click
 
@@ -18,13 +18,37 @@ from afterview.cli.context import (
     when,
 )
 
+if TYPE_CHECKING:
+    from afterview.engine.domain.events import OfferTerms
+
 _AT = click.option("--at", "at", metavar="WHEN", help="When it happened (default: now).")
 _APP = click.argument("app", metavar="APP", shell_complete=complete_application)
 
 REASONS = ("commute", "relocation", "degree", "certification", "market", "other")
 
 
-def _money_options(command: Callable[..., Any]) -> Callable[..., Any]:
+class MoneyOptions(TypedDict):
+    """The money options as click hands them over (the terms of an offer or counter)."""
+
+    salary: str
+    currency: str | None
+    bonus: str | None
+    signing: str | None
+    equity: str | None
+    equity_total: str | None
+    vesting_years: int | None
+    relocation: str | None
+    benefits: tuple[str, ...]
+    benefits_value: str | None
+    commute_minutes: int | None
+    commute_cost: str | None
+    remote_days: int | None
+
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def _money_options(command: Command) -> Command:
     """The terms of an offer, shared by ``offer`` and ``counter``."""
     options = [
         click.option("--salary", required=True, metavar="N", help="Base salary per year."),
@@ -50,7 +74,7 @@ def _money_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def terms_from_options(options: dict[str, Any]) -> Any:
+def terms_from_options(options: MoneyOptions) -> OfferTerms:
     """Offer terms from the money options; amounts checked, currency defaulted."""
     from afterview.engine.domain.events import OfferTerms
 
@@ -158,7 +182,8 @@ def follow_up(app: str, note: str | None, at: str | None) -> None:
 @_money_options
 @click.option("--respond-by", metavar="WHEN", help="When they want your answer.")
 @_AT
-def offer(app: str, respond_by: str | None, at: str | None, **terms: Any) -> None:
+def offer(app: str, respond_by: str | None, at: str | None,
+          **terms: Unpack[MoneyOptions]) -> None:
     """Record an offer (while negotiating: the company's revised offer)."""
     offered, respond = terms_from_options(terms), when(respond_by, "--respond-by")
     echo_recorded(session().engine.receive_offer(app, offered, respond_by=respond, at=when(at)))
@@ -183,7 +208,7 @@ def ask_time(app: str, until: str, at: str | None) -> None:
 @click.option("--note", metavar="T", help="Your evidence, in words.")
 @_AT
 def counter(app: str, reasons: tuple[str, ...], note: str | None, at: str | None,
-            **terms: Any) -> None:
+            **terms: Unpack[MoneyOptions]) -> None:
     """Record a counter-offer you made."""
     from afterview.engine.domain.events import CounterOfferMade
 

@@ -4,7 +4,8 @@ questions, for rehearsal)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,7 +13,9 @@ from afterview.cli.context import Refused, emit_json, session, when
 from afterview.cli.output import render
 
 if TYPE_CHECKING:
+    from afterview.engine.domain.events import JsonObject
     from afterview.engine.domain.offers import ComparedOffer, CurrencyGroup, NegotiationRound
+    from afterview.engine.domain.state import OfferRound
 
 # Kept here as well as in engine.drafts so that ``--help`` does not import the engine.
 DRAFT_KINDS = ("thank-you", "follow-up", "more-time", "counter-offer", "appreciation",
@@ -42,7 +45,7 @@ def compare(show_all: bool) -> None:
         click.echo(_compare_text(groups, show_all))
 
 
-def _amount(value: Any) -> str:
+def _amount(value: Decimal | None) -> str:
     from afterview.engine.domain.offers import format_money
 
     return "-" if not value else format_money(value)
@@ -100,13 +103,13 @@ def _round_text(pair: NegotiationRound) -> str:
     return "; ".join(parts)
 
 
-def _side_json(offer_round: Any) -> dict[str, Any] | None:
+def _side_json(offer_round: OfferRound | None) -> JsonObject | None:
     from afterview.engine.domain.offers import total_compensation
 
     if offer_round is None:
         return None
     comp = total_compensation(offer_round.terms)
-    side: dict[str, Any] = {"currency": comp.currency, "base": render.plain_number(comp.base),
+    side: JsonObject = {"currency": comp.currency, "base": render.plain_number(comp.base),
             "first_year_total": render.plain_number(comp.first_year_total),
             "yearly_total": render.plain_number(comp.yearly_total),
             "at": render.iso(offer_round.at)}
@@ -117,7 +120,7 @@ def _side_json(offer_round: Any) -> dict[str, Any] | None:
     return side
 
 
-def _compared_json(compared: ComparedOffer, group: CurrencyGroup) -> dict[str, Any]:
+def _compared_json(compared: ComparedOffer, group: CurrencyGroup) -> JsonObject:
     app, comp, terms = compared.application, compared.compensation, compared.offer.terms
     number = render.plain_number
     return {

@@ -10,11 +10,12 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
+    from afterview.engine.domain.events import JsonObject, OfferTerms
     from afterview.engine.domain.state import Application, OfferRound, Task
 
 STATE_ORDER = ("applied", "interviewing", "offered", "negotiating", "accepted", "withdrawn",
@@ -59,10 +60,10 @@ def plain_number(value: Decimal | None) -> float | int | None:
 # JSON shapes
 
 
-def terms_json(terms: Any) -> dict[str, Any]:
+def terms_json(terms: OfferTerms) -> JsonObject:
     from afterview.engine.domain.events import to_data
 
-    data: dict[str, Any] = to_data(terms)
+    data: JsonObject = to_data(terms)
     for key, value in list(data.items()):
         if key in ("equity_years", "commute_minutes", "remote_days") or value is None:
             continue
@@ -71,7 +72,7 @@ def terms_json(terms: Any) -> dict[str, Any]:
     return data
 
 
-def offer_json(offer: OfferRound | None) -> dict[str, Any] | None:
+def offer_json(offer: OfferRound | None) -> JsonObject | None:
     if offer is None:
         return None
     return {
@@ -83,7 +84,7 @@ def offer_json(offer: OfferRound | None) -> dict[str, Any] | None:
     }
 
 
-def task_json(task: Task, now: datetime) -> dict[str, Any]:
+def task_json(task: Task, now: datetime) -> JsonObject:
     return {
         "id": task.id,
         "application": task.application,
@@ -102,7 +103,7 @@ def task_json(task: Task, now: datetime) -> dict[str, Any]:
 # Tables
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Left-aligned columns separated by two spaces; long cells are cut with an ellipsis."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
@@ -116,7 +117,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):

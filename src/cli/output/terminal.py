@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TextIO
 
 # The only escape sequences afterview writes itself: colour, bold and reset (click.style).
 _OWN_STYLES = re.compile(r"\x1b\[(?:0|1|3[0-7]|9[0-7])m")
@@ -41,7 +41,7 @@ class _GuardedTerminal:
     """stdout, with every write made safe for the terminal. It has no ``buffer``, so click
     cannot write bytes around it."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: TextIO) -> None:
         self._inner = inner
 
     def write(self, text: str) -> int:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from afterview.cli.output import render
 
 if TYPE_CHECKING:
+    from afterview.engine.domain.events import JsonObject, OfferTerms
     from afterview.engine.domain.offers import AcceptancePlan, NegotiationAid
     from afterview.engine.domain.settings import Settings
     from afterview.engine.domain.state import Application, OfferRound
@@ -61,13 +63,13 @@ def show_text(app: Application, now: datetime, settings: Settings,
 # Offers and counters, every round
 
 
-def _money(amount: Any, currency: str | None = None) -> str:
+def _money(amount: Decimal, currency: str | None = None) -> str:
     from afterview.engine.domain.offers import format_money
 
     return format_money(amount, currency)
 
 
-def terms_summary(terms: Any) -> str:
+def terms_summary(terms: OfferTerms) -> str:
     """Every recorded term of an offer or counter, then the two totals."""
     from afterview.engine.domain.offers import total_compensation
 
@@ -85,8 +87,8 @@ def terms_summary(terms: Any) -> str:
         parts.append(f"equity {_money(terms.equity_total)} over {terms.equity_years or 4} years "
                      f"= {_money(comp.equity_per_year)}/yr")
     if terms.benefits or terms.benefits_value is not None:
-        value = f" worth {_money(terms.benefits_value)}/yr" if terms.benefits_value is not None else ""
-        parts.append(f"benefits {', '.join(terms.benefits) or '-'}{value}")
+        worth = f" worth {_money(terms.benefits_value)}/yr" if terms.benefits_value is not None else ""
+        parts.append(f"benefits {', '.join(terms.benefits) or '-'}{worth}")
     if terms.commute_minutes is not None or terms.commute_cost is not None:
         minutes = f" {terms.commute_minutes} min each way" if terms.commute_minutes is not None else ""
         cost = f" costing {_money(terms.commute_cost)}/yr" if terms.commute_cost is not None else ""
@@ -208,7 +210,7 @@ def negotiation_hints(apps: Iterable[Application], settings: Settings) -> list[s
 # JSON
 
 
-def round_json(offer_round: OfferRound) -> dict[str, Any]:
+def round_json(offer_round: OfferRound) -> JsonObject:
     from afterview.engine.domain.offers import total_compensation
 
     comp = total_compensation(offer_round.terms)
@@ -226,7 +228,7 @@ def round_json(offer_round: OfferRound) -> dict[str, Any]:
     }
 
 
-def aid_json(aid: NegotiationAid | None) -> dict[str, Any] | None:
+def aid_json(aid: NegotiationAid | None) -> JsonObject | None:
     if aid is None:
         return None
     return {
@@ -241,7 +243,7 @@ def aid_json(aid: NegotiationAid | None) -> dict[str, Any] | None:
     }
 
 
-def plan_json(plan: AcceptancePlan | None, now: datetime) -> dict[str, Any] | None:
+def plan_json(plan: AcceptancePlan | None, now: datetime) -> JsonObject | None:
     if plan is None:
         return None
 
@@ -261,11 +263,11 @@ def plan_json(plan: AcceptancePlan | None, now: datetime) -> dict[str, Any] | No
 
 
 def offer_details_json(app: Application, now: datetime, settings: Settings | None,
-                       others: Sequence[Application] = ()) -> dict[str, Any]:
+                       others: Sequence[Application] = ()) -> JsonObject:
     """The offer parts of ``show --json``: every round; with the settings, the aid and plan."""
     from afterview.engine.domain.offers import acceptance_plan, negotiation_aid
 
-    details: dict[str, Any] = {"rounds": [round_json(r) for r in app.rounds]}
+    details: JsonObject = {"rounds": [round_json(r) for r in app.rounds]}
     if settings is not None:
         details["negotiation"] = aid_json(negotiation_aid(app, settings))
         details["plan"] = plan_json(acceptance_plan(app, others, settings), now)
@@ -273,9 +275,9 @@ def offer_details_json(app: Application, now: datetime, settings: Settings | Non
 
 
 def application_json(app: Application, now: datetime | None = None,
-                     *, detail: bool = False, settings: Any = None,
-                     others: Sequence[Application] = ()) -> dict[str, Any]:
-    data: dict[str, Any] = {
+                     *, detail: bool = False, settings: Settings | None = None,
+                     others: Sequence[Application] = ()) -> JsonObject:
+    data: JsonObject = {
         "id": app.id,
         "company": app.company,
         "role": app.role,

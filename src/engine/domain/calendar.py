@@ -13,13 +13,15 @@ import math
 import re
 import threading
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import attrs
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from holidays import HolidayBase
 
 __all__ = [
     "CalendarError",
@@ -60,12 +62,12 @@ class WorkCalendar:
     workday_start: time = attrs.field(default=time(9, 0))
 
     @subdivision.validator
-    def _needs_country(self, _attribute: Any, value: str | None) -> None:
+    def _needs_country(self, _attribute: attrs.Attribute[str | None], value: str | None) -> None:
         if value is not None and self.country is None:
             raise CalendarError(f"subdivision {value!r} needs a country: set the country first")
 
     @workday_start.validator
-    def _is_wall_time(self, _attribute: Any, value: time) -> None:
+    def _is_wall_time(self, _attribute: attrs.Attribute[time], value: time) -> None:
         if not isinstance(value, time) or value.tzinfo is not None:
             raise CalendarError("workday_start must be a local time of day such as 09:00")
 
@@ -214,7 +216,7 @@ _HOLIDAYS_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=32)
-def _holiday_table(country: str, subdivision: str | None) -> Any:
+def _holiday_table(country: str, subdivision: str | None) -> HolidayBase:
     import holidays
 
     try:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 import attrs
 
 JsonValue = Any
-"""Any JSON value as decoded or about to be encoded: the JSON boundary, the one place where
+"""A JSON value as decoded or about to be encoded: the JSON boundary, the one place where
 values are not typed further (each event class gives its own data a type)."""
 
 JsonObject = dict[str, JsonValue]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import time
 from decimal import Decimal
-from typing import Any
 
 import attrs
 
@@ -111,7 +110,7 @@ def _stored_text(text: str) -> str:
     return text
 
 
-def fallback_message(key: str, text: Any, error: Exception) -> str:
+def fallback_message(key: str, text: object, error: Exception) -> str:
     default = _SPEC[key][1]
     shown = "its default" if default is None and key != "timezone" else (
         "this machine's zone" if key == "timezone" else f"the default {default}")
@@ -159,7 +158,10 @@ def _usable_country(country: str | None, subdivision: str | None,
 
 
 # key -> (parse the text a person typed into its stored form, default, help)
-_SPEC: dict[str, tuple[Callable[[str], Any], Any, str]] = {
+SettingValue = str | int | bool | Decimal | None
+"""A setting's value in force (``Settings`` gives each key its own type)."""
+
+_SPEC: dict[str, tuple[Callable[[str], SettingValue], SettingValue, str]] = {
     "timezone": (_timezone, None, "zone for local dates and workday_start (IANA name)"),
     "country": (_country, None, "holiday calendar, ISO 3166 code such as US, GB, DE"),
     "subdivision": (_text, None, "state or province of that calendar, such as CA"),
@@ -226,7 +228,7 @@ class Settings:
         range) takes its default too, and says so in ``problems``: one bad setting must
         never stop every command. The country is checked where holidays are loaded
         (``usable_country``), so reading commands stay light."""
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, SettingValue] = {}
         for key, text in values.items():
             if key not in _SPEC or text is None:
                 continue
@@ -241,13 +243,13 @@ class Settings:
             except InvalidValue as error:
                 if problems is not None:
                     problems.append(fallback_message(key, text, error))
-        return cls(**kwargs)
+        return cls(**kwargs)  # type: ignore[arg-type]  # each value parsed to its key's type by _SPEC
 
     @property
     def workday_start_time(self) -> time:
         hours, minutes = self.workday_start.split(":")
         return time(int(hours), int(minutes))
 
-    def shown(self) -> dict[str, Any]:
+    def shown(self) -> dict[str, SettingValue]:
         """Every key with the value in force, for ``config list``."""
         return {key: getattr(self, key) for key in KEYS}

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import Application, Fact, Task, effective
+from afterview.engine.io.reader import SearchLog
 
 UID_DOMAIN = "afterview"
 INTERVIEW_LENGTH = timedelta(hours=1)  # the log does not know how long an interview lasts
@@ -111,7 +111,7 @@ def calendar_lines(streams: dict[str, tuple[Application, list[Fact]]]) -> list[s
     return lines
 
 
-def export_ics(engine: Any) -> str:
+def export_ics(engine: SearchLog) -> str:
     """The calendar text (CRLF line ends, as RFC 5545 requires)."""
     from afterview.engine.domain.state import rebuild
 

@@ -12,11 +12,13 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from afterview.engine.domain import events as ev
+from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import Application, Fact, effective, evolve
+from afterview.engine.io.reader import SearchLog
 
 
 class Activity(NamedTuple):
@@ -31,7 +33,7 @@ class Activity(NamedTuple):
     application: str
     event_id: str
 
-    def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
+    def as_json(self, tz: ZoneInfo) -> JsonObject:
         local = self.at.astimezone(tz)
         return {"date": local.date().isoformat(), "time": local.strftime("%H:%M"),
                 "activity": self.activity, "company": self.company, "role": self.role,
@@ -48,21 +50,22 @@ def _money(terms: ev.OfferTerms) -> str:
     return f"{terms.currency} {terms.base:,} base"
 
 
-def _interview(event: Any, app: Application) -> tuple[str, str, tuple[str, ...]]:
+def _interview(event: ev.InterviewScheduled, app: Application) -> tuple[str, str, tuple[str, ...]]:
     when = event.scheduled_for.strftime("%Y-%m-%d %H:%M")
     kind = f" ({event.kind})" if event.kind else ""
     return (f"Interview scheduled, round {event.round}", f"for {when}{kind}",
             tuple(event.interviewers) or _names(app))
 
 
-def _held(event: Any, app: Application) -> tuple[str, str, tuple[str, ...]]:
+def _held(event: ev.InterviewHeld, app: Application) -> tuple[str, str, tuple[str, ...]]:
     label = f"Interview held, round {event.round}" if event.round else "Interview held"
     return label, event.note or "", tuple(event.interviewers) or _names(app)
 
 
 # Fact type -> (activity, details, contacts). Facts absent here are not activities
 # (notes, reflections, task bookkeeping).
-_DESCRIBE: dict[type, Callable[[Any, Application], tuple[str, str, tuple[str, ...]]]] = {
+# Each describer takes the event as the class it is registered for (hence ``...``).
+_DESCRIBE: dict[type[ev.Event], Callable[..., tuple[str, str, tuple[str, ...]]]] = {
     ev.ApplicationSubmitted: lambda e, a: (
         "Applied", "; ".join(x for x in (f"via {e.source}" if e.source else "", e.url or "",
                                          e.location or "") if x), _names(a)),
@@ -126,7 +129,7 @@ def in_period(found: Iterable[Activity], tz: ZoneInfo, start: date | None,
             and (end is None or a.at.astimezone(tz).date() <= end)]
 
 
-def weeks(found: Iterable[Activity], tz: ZoneInfo) -> list[dict[str, Any]]:
+def weeks(found: Iterable[Activity], tz: ZoneInfo) -> list[JsonObject]:
     """Activities and distinct employers per week (Monday to Sunday)."""
     by_week: dict[date, list[Activity]] = {}
     for activity in found:
@@ -144,14 +147,14 @@ class Report(NamedTuple):
     head: str
     tz: ZoneInfo
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {"from": self.start.isoformat() if self.start else None,
                 "to": self.end.isoformat(), "head": self.head,
                 "activities": [a.as_json(self.tz) for a in self.activities],
                 "weeks": weeks(self.activities, self.tz)}
 
 
-def build(engine: Any, start: date | None, end: date | None) -> Report:
+def build(engine: SearchLog, start: date | None, end: date | None) -> Report:
     """The report for ``start`` .. ``end`` (local dates, both included; default: from the
     first activity to today)."""
     from afterview.engine.domain.state import InvalidValue

@@ -14,7 +14,7 @@ import io
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from afterview.engine.domain import events as ev
@@ -305,7 +305,7 @@ def read_sheet(text: str, name: str, *, now: datetime, tz: ZoneInfo, currency: s
     """Every row of the spreadsheet, checked; the first bad one raises with its line."""
     text = text.removeprefix("\ufeff")  # the byte-order mark Excel writes
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect: type[csv.Dialect] = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     records = csv.reader(io.StringIO(text), dialect, strict=True)  # an open quote is an error
@@ -333,11 +333,11 @@ def read_sheet(text: str, name: str, *, now: datetime, tz: ZoneInfo, currency: s
 # Rows into facts
 
 
-def row_facts(row: SheetRow, now: datetime) -> list[tuple[Any, datetime]]:
+def row_facts(row: SheetRow, now: datetime) -> list[tuple[ev.Event, datetime]]:
     """The facts, in order, that take a new application to the row's state."""
     submitted = ev.ApplicationSubmitted(row.company, row.role, row.source, row.url, row.location,
                                         row.contacts)
-    facts: list[tuple[Any, datetime]] = [(submitted, row.applied)]
+    facts: list[tuple[ev.Event, datetime]] = [(submitted, row.applied)]
     if row.notes:
         facts.append((ev.NoteAdded(row.notes), row.applied))
     at = row.status_at

@@ -25,10 +25,12 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
+from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import Task
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ RESYNC_SECONDS = 300.0  # a full reconcile even when nothing changed, to retry w
 WATCH_JOB_ID = "afterview:watch-log"
 FIRE_WORKERS = 4
 
-TaskJson = Callable[[Task, datetime], dict[str, Any]]
+TaskJson = Callable[[Task, datetime], JsonObject]
 
 _OUTPUT_LOCK = threading.Lock()
 
@@ -220,7 +222,7 @@ class Daemon:
     # -- stopping -------------------------------------------------------------
 
     def _install_signal_handlers(self) -> None:
-        def stop(signum: int, _frame: Any) -> None:
+        def stop(signum: int, _frame: FrameType | None) -> None:
             if self._stopping.is_set():
                 return
             self._stopping.set()

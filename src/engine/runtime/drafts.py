@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from afterview.engine.domain.offers import (
     format_money,
@@ -66,7 +66,18 @@ def _people_met(app: Application) -> list[str]:
     return _unique([name for interview in _held(app) for name in interview.interviewers])
 
 
-def _base_facts(app: Application, recipients: Sequence[str]) -> dict[str, Any]:
+TemplateFacts = dict[str, object]
+"""The values a template receives, by name."""
+
+
+class DraftOptions(NamedTuple):
+    """Dates a person passes for a draft when they are not recorded yet."""
+
+    until: datetime | date | None = None  # more-time: the date to ask for
+    start: datetime | date | None = None  # acceptance, resignation: the start date
+
+
+def _base_facts(app: Application, recipients: Sequence[str]) -> TemplateFacts:
     recipients = _unique(recipients)
     return {
         "application": app.id, "company": app.company, "role": app.role,
@@ -88,7 +99,7 @@ def _missing(kind: str, what: str) -> DomainError:
 # The facts each kind needs
 
 
-def _thank_you(app: Application, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+def _thank_you(app: Application, settings: Settings, options: DraftOptions) -> TemplateFacts:
     held = _held(app)
     if not held:
         raise _missing("thank-you", "no interview recorded as held; record it first with "
@@ -101,7 +112,7 @@ def _thank_you(app: Application, settings: Settings, options: dict[str, Any]) ->
             "question": interview.questions[0].question if interview.questions else None}
 
 
-def _follow_up(app: Application, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+def _follow_up(app: Application, settings: Settings, options: DraftOptions) -> TemplateFacts:
     held = _held(app)
     last = held[-1].held_at if held else None
     return {**_base_facts(app, _addressees(app)),
@@ -109,7 +120,7 @@ def _follow_up(app: Application, settings: Settings, options: dict[str, Any]) ->
             "applied_date": long_date(app.applied_at.date()) if app.applied_at else None}
 
 
-def _offer_facts(app: Application, kind: str) -> dict[str, Any]:
+def _offer_facts(app: Application, kind: str) -> TemplateFacts:
     offer = app.offer
     if offer is None:
         raise _missing(kind, f"no offer recorded; record it first with 'afterview offer {app.id} "
@@ -121,16 +132,16 @@ def _offer_facts(app: Application, kind: str) -> dict[str, Any]:
             "respond_by": long_date(offer.respond_by.date()) if offer.respond_by else None}
 
 
-def _open_offer(app: Application, kind: str) -> dict[str, Any]:
+def _open_offer(app: Application, kind: str) -> TemplateFacts:
     facts = _offer_facts(app, kind)
     if app.state not in ("offered", "negotiating"):
         raise _missing(kind, f"the application is {app.state}, not an open offer")
     return facts
 
 
-def _more_time(app: Application, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+def _more_time(app: Application, settings: Settings, options: DraftOptions) -> TemplateFacts:
     facts = _open_offer(app, "more-time")
-    until = options.get("until") or app.decision_until
+    until = options.until or app.decision_until
     if until is None:
         raise _missing("more-time", "no date to ask for; pass --until WHEN (or record it with "
                        f"'afterview ask-time {app.id} --until WHEN')")
@@ -149,7 +160,7 @@ _ARGUMENT_SENTENCES = {
 
 
 def _counter_offer(app: Application, settings: Settings,
-                   options: dict[str, Any]) -> dict[str, Any]:
+                   options: DraftOptions) -> TemplateFacts:
     facts = _open_offer(app, "counter-offer")
     offer = app.offer
     assert offer is not None
@@ -171,7 +182,7 @@ def _counter_offer(app: Application, settings: Settings,
 
 
 def _appreciation(app: Application, settings: Settings,
-                  options: dict[str, Any]) -> dict[str, Any]:
+                  options: DraftOptions) -> TemplateFacts:
     rounds = negotiation_rounds(app.rounds)
     asked = [r for r in rounds if r.ask is not None]
     if not asked:
@@ -189,15 +200,15 @@ def _appreciation(app: Application, settings: Settings,
     return facts
 
 
-def _start_date(app: Application, kind: str, options: dict[str, Any]) -> date:
-    start = options.get("start") or app.start_date
+def _start_date(app: Application, kind: str, options: DraftOptions) -> date:
+    start = options.start or app.start_date
     if start is None:
         raise _missing(kind, "no start date; pass --start WHEN or record it with "
                        f"'afterview accept {app.id} --start WHEN'")
     return start.date() if isinstance(start, datetime) else start
 
 
-def _acceptance(app: Application, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+def _acceptance(app: Application, settings: Settings, options: DraftOptions) -> TemplateFacts:
     facts = _offer_facts(app, "acceptance")
     if app.state not in ("offered", "negotiating", "accepted"):
         raise _missing("acceptance", f"the application is {app.state}")
@@ -205,7 +216,7 @@ def _acceptance(app: Application, settings: Settings, options: dict[str, Any]) -
     return {**_base_facts(app, _addressees(app)), **facts, "start_date": long_date(start)}
 
 
-def _withdrawal(app: Application, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+def _withdrawal(app: Application, settings: Settings, options: DraftOptions) -> TemplateFacts:
     if app.state in ("accepted", "declined"):
         raise _missing("withdrawal", f"the application is {app.state}")
     accepted_elsewhere = any(t.kind == "withdraw-application" for t in app.tasks.values())
@@ -213,7 +224,7 @@ def _withdrawal(app: Application, settings: Settings, options: dict[str, Any]) -
             "interviewed": bool(_held(app))}
 
 
-def _resignation(app: Application, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+def _resignation(app: Application, settings: Settings, options: DraftOptions) -> TemplateFacts:
     if app.state != "accepted":
         raise _missing("resignation", "it follows an accepted offer; record it first with "
                        f"'afterview accept {app.id} --start WHEN'")
@@ -226,14 +237,14 @@ def _resignation(app: Application, settings: Settings, options: dict[str, Any]) 
 
 
 def _feedback_request(app: Application, settings: Settings,
-                      options: dict[str, Any]) -> dict[str, Any]:
+                      options: DraftOptions) -> TemplateFacts:
     if app.state != "declined":
         raise _missing("feedback-request", "it follows a rejection; record it first with "
                        f"'afterview declined {app.id}'")
     return {**_base_facts(app, _addressees(app)), "interviewed": bool(_held(app))}
 
 
-_BUILDERS: dict[str, Callable[[Application, Settings, dict[str, Any]], dict[str, Any]]] = {
+_BUILDERS: dict[str, Callable[[Application, Settings, DraftOptions], TemplateFacts]] = {
     "thank-you": _thank_you, "follow-up": _follow_up, "more-time": _more_time,
     "counter-offer": _counter_offer, "appreciation": _appreciation, "acceptance": _acceptance,
     "withdrawal": _withdrawal, "resignation": _resignation,
@@ -241,21 +252,23 @@ _BUILDERS: dict[str, Callable[[Application, Settings, dict[str, Any]], dict[str,
 }
 
 
-def draft_facts(kind: str, app: Application, settings: Settings,
-                **options: Any) -> dict[str, Any]:
+def draft_facts(kind: str, app: Application, settings: Settings, *,
+                until: datetime | date | None = None,
+                start: datetime | date | None = None) -> TemplateFacts:
     """The values a ``kind`` template receives; options: ``until`` (more-time) and
     ``start`` (acceptance, resignation) supply a date not recorded yet."""
     if kind not in _BUILDERS:
         raise InvalidValue(f"unknown draft kind {kind!r}: use one of {', '.join(KINDS)}")
-    return _BUILDERS[kind](app, settings, options)
+    return _BUILDERS[kind](app, settings, DraftOptions(until, start))
 
 
 def render_draft(kind: str, app: Application, settings: Settings, *,
-                 folder: Path | None = None, **options: Any) -> str:
+                 folder: Path | None = None, until: datetime | date | None = None,
+                 start: datetime | date | None = None) -> str:
     """The message: ``KIND.txt`` from ``folder`` when there is one, else the packaged one."""
     import jinja2
 
-    facts = draft_facts(kind, app, settings, **options)
+    facts = draft_facts(kind, app, settings, until=until, start=start)
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(PACKAGED_TEMPLATES))]
     if folder is not None:
         loaders.insert(0, jinja2.FileSystemLoader(str(folder)))

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     # Deciding (commands, policies, settings parsing) is imported only by the methods that
     # decide: reading commands (status, list, show) start faster without it.
     from afterview.engine.domain import decide as commands
+    from afterview.engine.domain.calendar import WorkCalendar
     from afterview.engine.domain.settings import Settings
 
 
@@ -134,7 +135,7 @@ class Engine:
         clock = self.clock or system_clock(self.tz)
         return clock()
 
-    def calendar(self) -> Any:
+    def calendar(self) -> WorkCalendar:
         from afterview.engine.domain.calendar import WorkCalendar
         from afterview.engine.domain.settings import usable_country
 
@@ -313,7 +314,7 @@ class Engine:
             application_id = ApplicationIds(taken).new(submitted.company, submitted.role)
         return self._record(application_id, submitted, at)
 
-    def record(self, ref: str, event: Any, *, at: datetime | None = None) -> Result:
+    def record(self, ref: str, event: ev.Event, *, at: datetime | None = None) -> Result:
         """Record a fact about an existing application."""
         return self._record(self.resolve(ref), event, at)
 
@@ -336,7 +337,7 @@ class Engine:
         return self._decide_about(application_id, lambda when: commands.ReceiveOffer(
             application_id, terms, respond_by, when), at)
 
-    def _record(self, application_id: str, event: Any, at: datetime | None) -> Result:
+    def _record(self, application_id: str, event: ev.Event, at: datetime | None) -> Result:
         from afterview.engine.domain import decide as commands
 
         return self._decide_about(
@@ -382,7 +383,8 @@ class Engine:
         return Result(self.application(stored.stream_id), decision.facts, decision.warnings)
 
     def _task_command(self, task_ref: str,
-                      build: Callable[[Application, Task, commands.Context], Any]) -> Result:
+                      build: Callable[[Application, Task, commands.Context], commands.Command]
+                      ) -> Result:
         from afterview.engine.domain import decide as commands
 
         app, task = self.resolve_task(task_ref)

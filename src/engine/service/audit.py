@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import lifecycle
-from afterview.engine.domain.state import PROFILE_STREAM, Application, effective, evolve
+from afterview.engine.domain.events import JsonObject
+from afterview.engine.domain.state import PROFILE_STREAM, Application, Fact, effective, evolve
 from afterview.engine.service.api import Engine, to_fact
 from afterview.engine.store.base import EventStore, StoredEvent, StoreError
 
 
-def history_rows(stored: list[StoredEvent]) -> list[dict[str, Any]]:
+def history_rows(stored: list[StoredEvent]) -> list[JsonObject]:
     """Every event of one stream in order, with the state after it; voided events marked
     (their state_after is the state they left unchanged)."""
     facts = [to_fact(s) for s in stored]
@@ -41,7 +41,7 @@ def _lifecycle_problems(store: EventStore) -> list[tuple[int, str]]:
     """Replay every stream through the lifecycle table; the position and description of
     the first bad fact of each."""
     problems: list[tuple[int, str]] = []
-    by_stream: dict[str, list[Any]] = defaultdict(list)
+    by_stream: dict[str, list[Fact]] = defaultdict(list)
     positions: dict[str, int] = {}
     for stored in store.read_all():
         if stored.stream_id == PROFILE_STREAM:
@@ -76,7 +76,7 @@ def _lifecycle_problems(store: EventStore) -> list[tuple[int, str]]:
     return problems
 
 
-def verify_log(store: EventStore, *, expect_head: str | None = None) -> dict[str, Any]:
+def verify_log(store: EventStore, *, expect_head: str | None = None) -> JsonObject:
     """Recompute the hash chain and replay the lifecycle: ``{ok, events, head, problems}``."""
     chain = store.check_chain()
     problems = list(chain.problems)
@@ -102,11 +102,11 @@ def verify_log(store: EventStore, *, expect_head: str | None = None) -> dict[str
     }
 
 
-def history(engine: Engine, ref: str) -> list[dict[str, Any]]:
+def history(engine: Engine, ref: str) -> list[JsonObject]:
     """The audit history of the application ``ref`` names (an id or a unique prefix)."""
     return history_rows(engine.stored_events(engine.resolve(ref)))
 
 
-def verify(engine: Engine, *, expect_head: str | None = None) -> dict[str, Any]:
+def verify(engine: Engine, *, expect_head: str | None = None) -> JsonObject:
     """``verify_log`` over the engine's log."""
     return verify_log(engine.store, expect_head=expect_head)

@@ -10,10 +10,9 @@ Company names are fictional.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import Application, DomainError
@@ -70,7 +69,7 @@ def build_demo_at(target: str | os.PathLike[str]) -> tuple[list[Application], da
 class _Timeline:
     """Times counted in days from now, on working days, at a wall time in the zone."""
 
-    def __init__(self, now: datetime, tz: Any) -> None:
+    def __init__(self, now: datetime, tz: tzinfo) -> None:
         self.today = now.astimezone(tz).date()
         self.tz = tz
 
@@ -94,8 +93,13 @@ class _Timeline:
         return day
 
 
-def _terms(base: int, **extra: Any) -> ev.OfferTerms:
-    return ev.OfferTerms(currency="USD", base=Decimal(base), **extra)
+def _terms(base: int, *, bonus: int | None = None, bonus_percent: int | None = None,
+           signing: int | None = None, equity_per_year: int | None = None,
+           equity_total: int | None = None, equity_years: int | None = None,
+           relocation: int | None = None, benefits: tuple[str, ...] = ()) -> ev.OfferTerms:
+    """Terms in dollars."""
+    return ev.OfferTerms("USD", base, bonus, bonus_percent, signing, equity_per_year,
+                         equity_total, equity_years, relocation, benefits)
 
 
 def _q(question: str, answer: str, better: str | None = None) -> ev.Question:
@@ -109,12 +113,13 @@ class _Search:
         self.engine = engine
         self.t = _Timeline(engine.now(), engine.tz)
 
-    def apply(self, company: str, role: str, at: datetime, **details: Any) -> str:
-        contacts = tuple(details.pop("contacts", ()))
-        submitted = ev.ApplicationSubmitted(company, role, contacts=contacts, **details)
+    def apply(self, company: str, role: str, at: datetime, *, source: str | None = None,
+              url: str | None = None, location: str | None = None,
+              contacts: tuple[str, ...] = ()) -> str:
+        submitted = ev.ApplicationSubmitted(company, role, source, url, location, contacts)
         return self.engine.apply(submitted, at=at).application.id
 
-    def fact(self, app: str, event: Any, at: datetime) -> str:
+    def fact(self, app: str, event: ev.Event, at: datetime) -> str:
         """Record one fact; its event id."""
         return self.engine.record(app, event, at=at).facts[0].event_id
 

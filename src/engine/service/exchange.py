@@ -12,15 +12,17 @@ import csv
 import json
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import NamedTuple, TextIO
 
 from afterview.engine.domain import events as ev
-from afterview.engine.domain.events import JsonObject
+from afterview.engine.domain.events import JsonObject, JsonValue
 from afterview.engine.domain.state import (
     PROFILE_STREAM,
     Application,
     DomainError,
+    Fact,
     InvalidValue,
     is_usable_id,
 )
@@ -53,7 +55,7 @@ class ImportResult(NamedTuple):
 # JSON export: the whole log, every column, in position order
 
 
-def stored_json(stored: StoredEvent) -> dict[str, Any]:
+def stored_json(stored: StoredEvent) -> JsonObject:
     """One event with its whole envelope, as the export writes it."""
     return {
         "position": stored.position,
@@ -101,7 +103,7 @@ def export_json(engine: Engine, out: TextIO, *, progress: Progress = no_progress
 # JSON import: append an exported log with its ids kept
 
 
-def read_export(text: str, name: str) -> list[dict[str, Any]]:
+def read_export(text: str, name: str) -> list[JsonObject]:
     """The events of an afterview export, after checking that it is one, that every
     envelope field has its type and that its hash chain is intact (an edited export is
     refused, as ``verify`` would refuse the log)."""
@@ -127,7 +129,7 @@ def read_export(text: str, name: str) -> list[dict[str, Any]]:
     return events
 
 
-def _no_constant(constant: str) -> Any:
+def _no_constant(constant: str) -> JsonValue:
     raise ValueError(f"{constant} is not a number JSON allows")
 
 
@@ -143,13 +145,13 @@ _ENVELOPE_TYPES: dict[str, type] = {
     "recorded_at": str, "prev_hash": str, "hash": str}
 
 
-def _where(name: str, index: int, event: dict[str, Any]) -> str:
+def _where(name: str, index: int, event: JsonObject) -> str:
     kind = event.get("type")
     shown = f" ({kind})" if isinstance(kind, str) and kind in ev.EVENT_TYPES else ""
     return f"{name}: event at position {index}{shown}"
 
 
-def _check_envelope(event: dict[str, Any], index: int, name: str) -> None:
+def _check_envelope(event: JsonObject, index: int, name: str) -> None:
     """Every envelope field is there with its JSON type (a bool is not a number)."""
     where = _where(name, index, event)
     missing = [key for key in _ENVELOPE if key not in event]
@@ -162,7 +164,7 @@ def _check_envelope(event: dict[str, Any], index: int, name: str) -> None:
                                f"not {kind.__name__}: not an afterview export")
 
 
-def _check_chain(events: list[dict[str, Any]], head: Any, name: str) -> None:
+def _check_chain(events: list[JsonObject], head: JsonValue, name: str) -> None:
     # The hash format belongs to the log, not to SQLite: every backend must chain the same.
     from afterview.engine.store.chain import canonical_json, event_hash
 
@@ -184,7 +186,7 @@ def _check_chain(events: list[dict[str, Any]], head: Any, name: str) -> None:
         raise InvalidValue(f"{name} does not end at the head it names: events were removed")
 
 
-def _check_content(events: list[dict[str, Any]], name: str, country: str | None) -> None:
+def _check_content(events: list[JsonObject], name: str, country: str | None) -> None:
     """Every event holds what a command could have recorded: known type and schema, ids
     without control characters, aware times in range, fields of their types, amounts
     finite and capped, settings valid here, each stream's versions 1, 2, 3, ..."""
@@ -221,7 +223,7 @@ def _check_stream_id(stream_id: str) -> None:
                                       "letters, digits, dots, dashes; at most 80)")
 
 
-def _checked_event(event: dict[str, Any]) -> Any:
+def _checked_event(event: JsonObject) -> ev.Event:
     from afterview.engine.domain.validation import FieldError, check_event
 
     type_name, schema = event["type"], event["schema_version"]
@@ -266,12 +268,12 @@ def _check_setting(setting: ev.SettingChanged, country: str | None) -> str | Non
     return value if key == "country" else country
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 42 else text[:39] + "..."
 
 
-def _check_history(engine: Engine, wanted: list[dict[str, Any]], name: str) -> None:
+def _check_history(engine: Engine, wanted: list[JsonObject], name: str) -> None:
     """Replay each application that gains events, its events here and then the imported
     ones, through the lifecycle: an impossible history (accepted without an offer, a fact
     before the submission, a correction of nothing) is refused."""
@@ -311,14 +313,14 @@ def _check_history(engine: Engine, wanted: list[dict[str, Any]], name: str) -> N
             evolve(app, fact)
 
 
-def _impossible(name: str, position: int, fact: Any, why: str) -> None:
+def _impossible(name: str, position: int, fact: Fact, why: str) -> None:
     where = f"event at position {position}" if position else "an event here"
     raise InvalidValue(f"{name}: {where} ({fact.event.TYPE}): field type {why}: the backup's "
                        "history is impossible; nothing was imported")
 
 
-def _new_in_stream(engine: Engine, stream_id: str, exported: list[dict[str, Any]],
-                   name: str) -> list[dict[str, Any]]:
+def _new_in_stream(engine: Engine, stream_id: str, exported: list[JsonObject],
+                   name: str) -> list[JsonObject]:
     """The exported events this stream lacks. The local stream and the exported one must
     be the same history, one a prefix of the other; anything else would interleave two
     different searches in one application, so it is refused."""
@@ -348,7 +350,7 @@ def import_json(engine: Engine, text: str, name: str, *,
     event is named by its position and field, and nothing is appended."""
     events = read_export(text, name)
     _check_content(events, name, engine.settings.country)
-    by_stream: dict[str, list[dict[str, Any]]] = {}
+    by_stream: dict[str, list[JsonObject]] = {}
     for event in events:
         by_stream.setdefault(event["stream_id"], []).append(event)
 
@@ -396,13 +398,13 @@ CSV_COLUMNS = (
 )
 
 
-def _first_year_total(terms: ev.OfferTerms) -> Any:
+def _first_year_total(terms: ev.OfferTerms) -> Decimal:
     from afterview.engine.domain.offers import total_compensation
 
     return total_compensation(terms).first_year_total
 
 
-def application_row(app: Application) -> dict[str, Any]:
+def application_row(app: Application) -> JsonObject:
     """The CSV row of one application (the spreadsheet import reads these columns back)."""
     offer = app.offer
     counters = [r for r in app.rounds if r.side == "counter"]
@@ -478,7 +480,7 @@ def import_csv(engine: Engine, text: str, name: str, *, day_first: bool = False,
 
 
 def _plan(batch: Batch, rows: list[SheetRow], file_name: str,
-          skipped: list[str]) -> list[tuple[datetime, int, int, SheetRow, str, Any]]:
+          skipped: list[str]) -> list[tuple[datetime, int, int, SheetRow, str, ev.Event]]:
     """Every row's facts with the application id they go to, in the order they happened."""
     here = {(_same(a.company), _same(a.role)): a.id for a in batch.apps.values() if a.exists}
     plan = []

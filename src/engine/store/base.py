@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self
+from typing import NamedTuple, Protocol, Self
+
+from afterview.engine.domain.events import JsonObject
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first event in a log."""
@@ -52,8 +54,8 @@ class NewEvent(NamedTuple):
     event_id: str
     type: str
     schema_version: int
-    data: dict[str, Any]
-    metadata: dict[str, Any]
+    data: JsonObject
+    metadata: JsonObject
     occurred_at: str  # ISO 8601 with offset
 
 
@@ -66,7 +68,7 @@ class StoredEvent(NamedTuple):
     event_id: str
     type: str
     schema_version: int
-    data: dict[str, Any]
+    data: JsonObject
     metadata_json: str
     occurred_at: str
     recorded_at: str
@@ -74,13 +76,13 @@ class StoredEvent(NamedTuple):
     hash: str
 
     @property
-    def metadata(self) -> dict[str, Any]:
+    def metadata(self) -> JsonObject:
         """Actor, causation and correlation ids (decoded on demand: replay rarely needs it)."""
-        decoded: dict[str, Any] = json.loads(self.metadata_json)
+        decoded: JsonObject = json.loads(self.metadata_json)
         return decoded
 
 
-ReplayRow = tuple[str, int, str, str, int, dict[str, Any], str, str]
+ReplayRow = tuple[str, int, str, str, int, JsonObject, str, str]
 """One event as replay reads it: ``(stream_id, version, event_id, type, schema_version,
 data, occurred_at, recorded_at)``, data decoded. A plain tuple, not a StoredEvent: replay
 reads every event, and building and reading the named tuple's twelve fields was a tenth of

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from afterview.engine.domain.events import JsonValue
 from afterview.engine.store.base import (
     GENESIS_HASH,
     ChainReport,
@@ -29,12 +30,12 @@ _encode_row = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
 
 
-def decode_json(text: str) -> Any:
+def decode_json(text: str) -> JsonValue:
     """``json.loads(text)``, faster for the text the store writes (no surrounding space).
 
     The decoder's scanner is called directly, which skips json.loads's checks and its two
     whitespace matches: about half the cost of decoding a row, and replay decodes every row.
-    Any text the scanner does not take whole (space around it, a byte-order mark, an error)
+    Text the scanner does not take whole (space around it, a byte-order mark, an error)
     goes to json.loads, so the result or the error is the same as before."""
     try:
         value, end = _scan_json(text, 0)
@@ -43,12 +44,12 @@ def decode_json(text: str) -> Any:
     return value if end == len(text) else json.loads(text)
 
 
-def canonical_json(value: Any) -> str:
+def canonical_json(value: JsonValue) -> str:
     """The exact text stored (and hashed) for an event's data or metadata."""
     return encode_json(value)
 
 
-def event_hash(prev_hash: str, row: Sequence[Any]) -> str:
+def event_hash(prev_hash: str, row: Sequence[object]) -> str:
     """The chain hash of a row: position, stream_id, version, event_id, type,
     schema_version, data text, metadata text, occurred_at, recorded_at."""
     # Imported here: loading OpenSSL's hashes is a few ms that reading commands (status,
@@ -61,7 +62,8 @@ def event_hash(prev_hash: str, row: Sequence[Any]) -> str:
 Row = tuple[Any, ...]
 """One event as every backend stores it: position, stream_id, version, event_id, type,
 schema_version, data, metadata (both canonical JSON text), occurred_at, recorded_at,
-prev_hash, hash (the columns of the SQLite table, in its order)."""
+prev_hash, hash (the columns of the SQLite table, in its order). Untyped, as a database
+driver returns it: a boundary, like decoded JSON."""
 
 
 def encode_batch(events: Sequence[NewEvent]) -> list[Row]:
@@ -136,9 +138,9 @@ class ChainAudit:
         self.problems: list[str] = []
         self.first_bad: int | None = None
         self._next_position = 1
-        self._versions: dict[Any, int] = {}
+        self._versions: dict[object, int] = {}
 
-    def check(self, row: Sequence[Any]) -> None:
+    def check(self, row: Row) -> None:
         position, stream_id, version, prev_hash, stored_hash = (
             row[0],
             row[1],
@@ -181,7 +183,7 @@ class ChainAudit:
         return ChainReport(not problems, self.events, self.head, problems, self.first_bad)
 
 
-def hash_or_none(row: Sequence[Any]) -> str | None:
+def hash_or_none(row: Row) -> str | None:
     """The hash a row should carry given its stored prev_hash (None if a column was
     tampered into a type JSON cannot hold, such as a BLOB)."""
     try:

@@ -14,7 +14,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from afterview.engine.store.base import (
     GENESIS_HASH,
@@ -265,7 +264,7 @@ class SQLiteStore(ClosesOnExit):
         finally:
             self._conn.text_factory = str
 
-    def _raw_chunks(self) -> Iterator[list[Any]]:
+    def _raw_chunks(self) -> Iterator[list[Row]]:
         cursor = self._conn.execute(f"{_SELECT} ORDER BY position")
         while chunk := cursor.fetchmany(_READ_CHUNK):
             yield chunk
