@@ -71,7 +71,7 @@ def db_location(given: str | None) -> str | Path:
     return given if is_store_url(given) else Path(given).expanduser()
 
 
-# The commands that record facts: only they may create a database. Any other command on a
+# The commands that record facts: only they may create a database. Every other command on a
 # missing file says how to start and creates nothing (no file, no folder).
 WRITING_COMMANDS = frozenset({
     "apply", "note", "interview", "debrief", "thanks", "follow-up", "offer", "ask-time",

@@ -16,13 +16,13 @@ import typing
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import attrs
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.amounts import MAX_AMOUNT
 from afterview.engine.domain.calendar import MAX_YEAR, MIN_YEAR
+from afterview.engine.domain.events import JsonValue
 from afterview.engine.domain.state import InvalidValue
 
 MAX_ID = 128
@@ -46,7 +46,7 @@ class FieldError(InvalidValue):
         self.problem = problem
 
 
-def check_id(value: Any, field: str) -> str:
+def check_id(value: JsonValue, field: str) -> str:
     """An id: text, 1 to ``MAX_ID`` characters, no control, format or space characters
     (an id with a line break would inject lines into a calendar or a CSV file)."""
     if not isinstance(value, str):
@@ -60,7 +60,7 @@ def check_id(value: Any, field: str) -> str:
     return value
 
 
-def check_moment(value: Any, field: str) -> datetime:
+def check_moment(value: JsonValue, field: str) -> datetime:
     """An ISO 8601 date-time with its offset, years ``MIN_YEAR`` to ``MAX_YEAR``."""
     moment = _iso(value, field, datetime.fromisoformat, "date-time")
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -72,7 +72,7 @@ def check_moment(value: Any, field: str) -> datetime:
     return moment
 
 
-def check_day(value: Any, field: str) -> date:
+def check_day(value: JsonValue, field: str) -> date:
     """An ISO 8601 date, years ``MIN_YEAR`` to ``MAX_YEAR``."""
     return _iso(value, field, date.fromisoformat, "date")
 
@@ -80,7 +80,7 @@ def check_day(value: Any, field: str) -> date:
 T = typing.TypeVar("T", date, datetime)
 
 
-def _iso(value: Any, field: str, read: typing.Callable[[str], T], what: str) -> T:
+def _iso(value: JsonValue, field: str, read: typing.Callable[[str], T], what: str) -> T:
     if not isinstance(value, str):
         raise FieldError(field, f"is {_kind(value)}, not an ISO 8601 {what}")
     try:
@@ -91,7 +91,7 @@ def _iso(value: Any, field: str, read: typing.Callable[[str], T], what: str) -> 
     return found
 
 
-def check_amount(value: Any, field: str) -> Decimal:
+def check_amount(value: JsonValue, field: str) -> Decimal:
     """An amount as stored: decimal text (or a whole number), finite, 0 or more, capped."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise FieldError(field, f"is {_kind(value)}, not an amount written as text")
@@ -110,7 +110,7 @@ def check_amount(value: Any, field: str) -> Decimal:
     return amount
 
 
-def check_event(type_name: str, data: Any, field: str = "data") -> Any:
+def check_event(type_name: str, data: JsonValue, field: str = "data") -> ev.Event:
     """The event of ``type_name`` built from ``data`` (of the current schema version), after
     checking every field's type and value; ``FieldError`` names the first bad field."""
     cls = ev.EVENT_TYPES[type_name]
@@ -123,7 +123,7 @@ def check_event(type_name: str, data: Any, field: str = "data") -> Any:
         raise FieldError(field, f"cannot be read ({error})") from None
 
 
-def _check_value(value: Any, annotation: Any, field: str) -> None:
+def _check_value(value: JsonValue, annotation: object, field: str) -> None:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -138,13 +138,13 @@ def _check_value(value: Any, annotation: Any, field: str) -> None:
         item = typing.get_args(annotation)[0]
         for index, entry in enumerate(value):
             _check_value(entry, item, f"{field}[{index}]")
-    elif attrs.has(annotation):
+    elif isinstance(annotation, type) and attrs.has(annotation):
         _check_record(value, annotation, field)
     else:
         _check_scalar(value, annotation, field)
 
 
-def _check_record(value: Any, cls: type, field: str) -> None:
+def _check_record(value: JsonValue, cls: type, field: str) -> None:
     if not isinstance(value, dict):
         raise FieldError(field, f"is {_kind(value)}, not an object")
     fields = _fields(cls)
@@ -168,7 +168,7 @@ def _check_record(value: Any, cls: type, field: str) -> None:
             raise FieldError(f"{field}.currency", f"{_short(currency)} is not a currency code")
 
 
-def _check_scalar(value: Any, annotation: Any, field: str) -> None:
+def _check_scalar(value: JsonValue, annotation: object, field: str) -> None:
     if annotation is str:
         if not isinstance(value, str):
             raise FieldError(field, f"is {_kind(value)}, not text")
@@ -198,7 +198,7 @@ def _check_scalar(value: Any, annotation: Any, field: str) -> None:
 
 
 @functools.cache
-def _fields(cls: type) -> dict[str, tuple[Any, bool]]:
+def _fields(cls: type) -> dict[str, tuple[object, bool]]:
     """name -> (type, required) for an attrs class, its annotations resolved."""
     attrs.resolve_types(cls, globalns=vars(ev))
     return {f.name: (f.type, f.default is attrs.NOTHING) for f in attrs.fields(cls)}
@@ -210,12 +210,12 @@ def _check_year(year: int, value: str, field: str) -> None:
                                 f"{MIN_YEAR} to {MAX_YEAR}")
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     names = {bool: "true/false", int: "a number", float: "a number", str: "text",
              list: "a list", dict: "an object", type(None): "null"}
     return names.get(type(value), type(value).__name__)
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = str(value)
     return repr(text if len(text) <= 40 else text[:37] + "...")
