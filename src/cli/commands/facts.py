@@ -76,6 +76,7 @@ def _money_options(command: Command) -> Command:
 
 def terms_from_options(options: MoneyOptions) -> OfferTerms:
     """Offer terms from the money options; amounts checked, currency defaulted."""
+    from afterview.engine.domain.amounts import currency_code
     from afterview.engine.domain.events import OfferTerms
 
     bonus_text = options.get("bonus")
@@ -86,9 +87,11 @@ def terms_from_options(options: MoneyOptions) -> OfferTerms:
             raise Refused(f"--bonus {bonus_text!r} is not a plausible percentage")
     else:
         bonus = money(bonus_text, "--bonus")
-    currency = (options.get("currency") or session().engine.settings.currency).strip().upper()
-    if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
-        raise Refused(f"--currency {currency!r} is not a currency code: use three letters such as USD")
+    typed = options.get("currency") or session().engine.settings.currency
+    currency = currency_code(typed)
+    if currency is None:
+        raise Refused(f"--currency {typed.strip().upper()!r} is not a currency code: use three "
+                      "letters such as USD")
     equity_total = money(options.get("equity_total"), "--equity-total")
     years = options.get("vesting_years")
     if years is not None and equity_total is None:

@@ -23,6 +23,13 @@ _GROUPS = re.compile(r"\d{1,3}(?:(?P<sep>[.,])\d{3})*")
 _FORMS = "write it like 85000, 85,000.50 or 85.000,50"
 
 
+def currency_code(text: str) -> str | None:
+    """``text`` as a currency code (three letters, upper case: ``usd`` -> ``USD``); None
+    when it is not one."""
+    code = text.strip().upper()
+    return code if len(code) == 3 and code.isalpha() and code.isascii() else None
+
+
 class AmountError(InvalidValue):
     """An amount that cannot be read, or that no amount of money can be."""
 

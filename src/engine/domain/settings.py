@@ -81,8 +81,10 @@ def _clock(text: str) -> str:
 
 
 def _currency(text: str) -> str:
-    code = text.strip().upper()
-    if len(code) != 3 or not code.isalpha() or not code.isascii():
+    from afterview.engine.domain.amounts import currency_code
+
+    code = currency_code(text)
+    if code is None:
         raise InvalidValue(f"{text!r} is not a currency code: use three letters such as USD")
     return code
 

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from afterview.engine.domain import events as ev
-from afterview.engine.domain.amounts import MAX_AMOUNT
+from afterview.engine.domain.amounts import MAX_AMOUNT, currency_code
 from afterview.engine.domain.calendar import MAX_YEAR, MIN_YEAR
 from afterview.engine.domain.events import JsonValue
 from afterview.engine.domain.state import InvalidValue
@@ -163,8 +163,7 @@ def _check_record(value: JsonValue, cls: type, field: str) -> None:
         _check_value(value[name], annotation, f"{field}.{name}")
     if cls is ev.OfferTerms:
         currency = value["currency"]
-        if not (len(currency) == 3 and currency.isascii() and currency.isalpha()
-                and currency.isupper()):
+        if currency_code(currency) != currency:  # stored as written: three capitals
             raise FieldError(f"{field}.currency", f"{_short(currency)} is not a currency code")
 
 
