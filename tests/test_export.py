@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 
 from afterview.engine.domain import events as ev
-from afterview.engine.io.ics import export_ics, fold
+from afterview.engine.io.ics import export_ics
 from afterview.engine.service import exchange
 from afterview.engine.service.api import Engine
 from conftest import CLI, new_york
@@ -69,6 +69,39 @@ def test_csv_export_is_one_row_per_application_with_state_and_offer(cli: CLI) ->
     assert globex["state"] == "offered" and globex["state_since"] == "2026-11-12T09:00:00-05:00"
     assert (globex["offer_currency"], globex["offer_base"]) == ("USD", "150000")
     assert globex["offer_first_year_total"] == "160000"  # base plus the signing bonus
+
+
+FORMULAS = ('=HYPERLINK("http://evil.example","click")', "+1+2", "-3+4", "@SUM(A1:A9)")
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula(cli: CLI, tmp_path: Path) -> None:
+    """OWASP CSV injection: each such cell gets a leading quote, and the export still
+    imports back to the same text."""
+    for number, text in enumerate(FORMULAS):
+        cli.ok("apply", "--id", f"app-{number}", f"--source={text}", "--at", "2026-11-02",
+               "--", text, f"{text} role")
+    exported = cli.ok("export", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    for row in rows:
+        for column in ("company", "role", "source"):
+            assert row[column][0] not in "=+-@\t\r", (column, row[column])
+        assert row["company"].startswith("'")
+    saved = tmp_path / "apps.csv"
+    saved.write_text(exported, encoding="utf-8")
+    fresh = CLI(tmp_path / "fresh.db")
+    fresh.ok("import", str(saved))
+    companies = {a["company"] for a in fresh.json("list")}
+    assert companies == set(FORMULAS)
+
+
+def test_a_cell_starting_with_tab_or_cr_is_quoted_and_stays_one_row() -> None:
+    from afterview.engine.io.spreadsheet import formula_safe_row
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(formula_safe_row(
+        ["\tcmd|' /C calc'!A0", "\r=1+1", "a\rb", "plain", 5, "-"]))
+    assert list(csv.reader(io.StringIO(out.getvalue()))) == [
+        ["'\tcmd|' /C calc'!A0", "'\n=1+1", "a\nb", "plain", "5", "'-"]]
 
 
 def test_export_to_a_file_is_private_and_stdout_gets_the_same_log(cli: CLI, tmp_path: Path) -> None:
@@ -140,14 +173,39 @@ def test_ics_lines_are_crlf_and_at_most_75_octets(engine: Engine) -> None:
 @settings(max_examples=60, deadline=None)
 @given(calendar_texts())
 def test_any_text_survives_escaping_and_folding(text: str) -> None:
-    from afterview.engine.io.ics import escape
+    from afterview.engine.domain.state import Application, Task
+    from afterview.engine.io import ics
 
-    body = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//t//EN", "BEGIN:VTODO",
-                        "UID:x@afterview", "DTSTAMP:20261120T150000Z",
-                        fold(f"SUMMARY:{escape(text)}"), "END:VTODO", "END:VCALENDAR"]) + "\r\n"
+    when = datetime.fromisoformat("2026-11-20T15:00:00+00:00")
+    task = Task("follow-up-x", "acme", "follow-up", text, when, when, None)
+    cal = ics.calendar({"acme": (Application("acme", company=text, role="r"), [])})
+    cal.add_component(ics.task_todo(task, Application("acme"), when))
+    body = cal.to_ical().decode()
     assert max(len(line.encode()) for line in body.split("\r\n")) <= 75
     todo = next(iter(icalendar.Calendar.from_ical(body).walk("VTODO")))
     assert str(todo["SUMMARY"]) == text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_an_id_with_line_breaks_cannot_add_lines_to_the_calendar(engine: Engine) -> None:
+    """An id imported from a crafted file: CR, LF and escapes stay inside its own value."""
+    from afterview.engine.domain.state import Application, Task
+    from afterview.engine.io import ics
+
+    when = datetime.fromisoformat("2026-11-20T15:00:00+00:00")
+    hostile = "x\r\nEND:VTODO\r\nBEGIN:VEVENT\rSUMMARY:pwned\nUID:y\x1b]0;t\x07"
+    task = Task(hostile, hostile, "follow-up", "Title\r\nATTACH:evil", when, when, None)
+    cal = ics.calendar({})
+    cal.add_component(ics.task_todo(task, Application(hostile), when))
+    body = cal.to_ical().decode()
+    assert "\x1b" not in body and "\x07" not in body
+    assert [line.split(":")[0] for line in body.split("\r\n") if line and line[0] != " "] == [
+        "BEGIN", "VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-CALNAME", "BEGIN",
+        "CATEGORIES", "DESCRIPTION", "DTSTAMP", "DUE", "STATUS", "SUMMARY", "UID", "END", "END"]
+    parsed = icalendar.Calendar.from_ical(body)
+    assert len(list(parsed.walk("VTODO"))) == 1 and not list(parsed.walk("VEVENT"))
+    todo = next(iter(parsed.walk("VTODO")))
+    assert str(todo["SUMMARY"]) == "Title\nATTACH:evil"
+    assert "ATTACH" not in todo
 
 
 def test_ics_export_from_the_command_line(cli: CLI) -> None:

@@ -97,3 +97,10 @@ def test_markdown_and_csv_from_the_command_line(cli: CLI) -> None:
         ("2026-11-09", "09:00", "Applied", "Globex|Initech", ""),
     ]
     assert cli.refused("report", "--from", "someday", code=2).startswith("error: --from")
+
+
+def test_report_csv_cells_never_start_a_formula(cli: CLI) -> None:
+    cli.ok("apply", "--at", "2026-11-09", "--", '=HYPERLINK("http://evil.example")', "@SUM(1)")
+    rows = list(csv.DictReader(io.StringIO(cli.ok("report", "--format", "csv"))))
+    assert [(r["company"], r["role"]) for r in rows] == [
+        ('\'=HYPERLINK("http://evil.example")', "'@SUM(1)")]

@@ -1,60 +1,55 @@
 """The job search as an iCalendar file (RFC 5545): scheduled interviews as VEVENTs and
 open tasks as VTODOs with their due times, for any calendar application.
 
-Written by hand rather than with the ``icalendar`` library: the output needs only a few
-properties, and escaping plus line folding are a dozen lines, so a run-time dependency is
-not worth it (the tests parse the output with ``icalendar`` to keep this honest). Times
-are written in UTC, so no VTIMEZONE is needed. Every component's UID is derived from an
-id in the log, so the same interview or task keeps its UID from one export to the next
-and a calendar that re-imports the file updates it instead of duplicating it.
+Written with the ``icalendar`` library (imported only when a calendar is exported): it
+escapes TEXT values, folds lines at 75 octets without splitting a character and ends lines
+with CRLF, so no text from the log (a company name, a title, an id imported from a file)
+can break a line or add a property. Times are written in UTC, so no VTIMEZONE is needed.
+Every component's UID is derived from an id in the log, so the same interview or task keeps
+its UID from one export to the next and a calendar that re-imports the file updates it
+instead of duplicating it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import Application, Fact, Task, effective
 from afterview.engine.io.reader import SearchLog
 
+if TYPE_CHECKING:
+    import icalendar
+
 UID_DOMAIN = "afterview"
 INTERVIEW_LENGTH = timedelta(hours=1)  # the log does not know how long an interview lasts
 _PRODID = "-//afterview//afterview job search//EN"
+# Control characters other than a line break or a tab are not allowed in iCalendar TEXT
+# (RFC 5545 3.3.11); a line break is escaped by the library.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545 3.3.11)."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+def clean(text: str) -> str:
+    """Text from the log without the control characters iCalendar does not allow (an
+    escape sequence imported from a crafted file); CR and LF are kept for the library to
+    escape as line breaks."""
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def fold(line: str) -> str:
-    """Lines longer than 75 octets are folded (RFC 5545 3.1), never inside a character."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= 75:
-        return line
-    parts, current, limit = [], b"", 75
-    for char in line:
-        piece = char.encode("utf-8")
-        if len(current) + len(piece) > limit:
-            parts.append(current.decode("utf-8"))
-            current, limit = b"", 74  # continuation lines start with a space
-        current += piece
-    parts.append(current.decode("utf-8"))
-    return "\r\n ".join(parts)
+def uid(log_id: str) -> str:
+    """The stable UID of a component made from an id in the log."""
+    return f"{clean(log_id)}@{UID_DOMAIN}".replace("\n", " ")
 
 
-def utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
-def _component(kind: str, properties: Iterable[tuple[str, str]]) -> list[str]:
-    return [f"BEGIN:{kind}", *(fold(f"{name}:{value}") for name, value in properties),
-            f"END:{kind}"]
+def _interview_events(app: Application, facts: list[Fact]) -> list[icalendar.Event]:
+    import icalendar
 
-
-def _interview_events(app: Application, facts: list[Fact]) -> list[list[str]]:
     components = []
     for fact in effective(facts):
         event = fact.event
@@ -66,49 +61,56 @@ def _interview_events(app: Application, facts: list[Fact]) -> list[list[str]]:
             lines.insert(0, "With " + ", ".join(event.interviewers))
         ended_first = app.is_terminal and app.updated_at is not None and (
             app.updated_at < event.scheduled_for)
-        components.append(_component("VEVENT", [
-            ("UID", f"{fact.event_id}@{UID_DOMAIN}"),
-            ("DTSTAMP", utc(fact.recorded_at or fact.occurred_at)),
-            ("DTSTART", utc(event.scheduled_for)),
-            ("DTEND", utc(event.scheduled_for + INTERVIEW_LENGTH)),
-            ("SUMMARY", escape(f"Interview round {event.round}{kind}: {app.company} — {app.role}")),
-            ("DESCRIPTION", escape("\n".join(lines))),
-            ("CATEGORIES", "INTERVIEW"),
-            ("STATUS", "CANCELLED" if ended_first else "CONFIRMED"),
-        ]))
+        component = icalendar.Event()
+        component.add("uid", uid(fact.event_id))
+        component.add("dtstamp", _utc(fact.recorded_at or fact.occurred_at))
+        component.add("dtstart", _utc(event.scheduled_for))
+        component.add("dtend", _utc(event.scheduled_for + INTERVIEW_LENGTH))
+        component.add("summary", clean(
+            f"Interview round {event.round}{kind}: {app.company} — {app.role}"))
+        component.add("description", clean("\n".join(lines)))
+        component.add("categories", ["INTERVIEW"])
+        component.add("status", "CANCELLED" if ended_first else "CONFIRMED")
+        components.append(component)
     return components
 
 
-def _task_todo(task: Task, app: Application, stamped: datetime) -> list[str]:
-    return _component("VTODO", [
-        ("UID", f"{task.id}@{UID_DOMAIN}"),
-        ("DTSTAMP", utc(stamped)),
-        ("DUE", utc(task.due_at)),
-        ("SUMMARY", escape(task.title)),
-        ("DESCRIPTION", escape(f"{task.kind} for application {app.id}: "
-                               f"afterview done {task.id} when it is done")),
-        ("CATEGORIES", escape(task.kind.upper())),
-        ("STATUS", "NEEDS-ACTION"),
-    ])
+def task_todo(task: Task, app: Application, stamped: datetime) -> icalendar.Todo:
+    """One open task as a VTODO."""
+    import icalendar
+
+    component = icalendar.Todo()
+    component.add("uid", uid(task.id))
+    component.add("dtstamp", _utc(stamped))
+    component.add("due", _utc(task.due_at))
+    component.add("summary", clean(task.title))
+    component.add("description", clean(f"{task.kind} for application {app.id}: "
+                                       f"afterview done {task.id} when it is done"))
+    component.add("categories", [clean(task.kind.upper())])
+    component.add("status", "NEEDS-ACTION")
+    return component
 
 
-def calendar_lines(streams: dict[str, tuple[Application, list[Fact]]]) -> list[str]:
-    """The whole VCALENDAR as unfolded-then-folded lines (without line ends)."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{_PRODID}", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", "X-WR-CALNAME:afterview"]
-    todos: list[tuple[datetime, list[str]]] = []
+def calendar(streams: dict[str, tuple[Application, list[Fact]]]) -> icalendar.Calendar:
+    """The whole VCALENDAR: interviews first, then open tasks soonest first."""
+    import icalendar
+
+    cal = icalendar.Calendar()
+    for name, value in (("version", "2.0"), ("prodid", _PRODID), ("calscale", "GREGORIAN"),
+                        ("method", "PUBLISH"), ("x-wr-calname", "afterview")):
+        cal.add(name, value)
+    todos: list[tuple[datetime, icalendar.Todo]] = []
     for app, facts in streams.values():
         for component in _interview_events(app, facts):
-            lines += component
+            cal.add_component(component)
         scheduled = {f.event.task_id: f for f in facts if isinstance(f.event, ev.TaskScheduled)}
         for task in app.open_tasks():
             fact = scheduled.get(task.id)
             stamped = (fact.recorded_at or fact.occurred_at) if fact else task.scheduled_at
-            todos.append((task.due_at, _task_todo(task, app, stamped)))
-    for _, component in sorted(todos, key=lambda pair: pair[0]):
-        lines += component
-    lines.append("END:VCALENDAR")
-    return lines
+            todos.append((task.due_at, task_todo(task, app, stamped)))
+    for _, todo in sorted(todos, key=lambda pair: pair[0]):
+        cal.add_component(todo)
+    return cal
 
 
 def export_ics(engine: SearchLog) -> str:
@@ -120,4 +122,4 @@ def export_ics(engine: SearchLog) -> str:
         app = rebuild(stream_id, facts)
         if app.exists:
             streams[stream_id] = (app, facts)
-    return "\r\n".join(calendar_lines(streams)) + "\r\n"
+    return calendar(streams).to_ical().decode("utf-8")

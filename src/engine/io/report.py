@@ -19,6 +19,7 @@ from afterview.engine.domain import events as ev
 from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import Application, Fact, effective, evolve
 from afterview.engine.io.reader import SearchLog
+from afterview.engine.io.spreadsheet import formula_safe_row
 
 
 class Activity(NamedTuple):
@@ -206,6 +207,7 @@ def as_csv(report: Report) -> str:
     writer.writerow(CSV_COLUMNS)
     for a in report.activities:
         row = a.as_json(report.tz)
-        writer.writerow([row["date"], row["time"], a.activity, a.company, a.role,
-                         "; ".join(a.contacts), a.details, a.application, a.event_id])
+        writer.writerow(formula_safe_row([
+            row["date"], row["time"], a.activity, a.company, a.role, "; ".join(a.contacts),
+            a.details, a.application, a.event_id]))
     return out.getvalue()

@@ -1,4 +1,5 @@
-"""Reading a hand-kept spreadsheet of applications (CSV): what its rows say.
+"""Reading a hand-kept spreadsheet of applications (CSV): what its rows say; and the cells
+every CSV the project writes, made safe to open in a spreadsheet.
 
 Headers are matched loosely ("Date Applied", "Position", "Stage" ...), status words are
 mapped to lifecycle states, dates and amounts are read as people type them, and each row
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import NamedTuple
@@ -206,6 +208,32 @@ def sheet_amount(text: str) -> tuple[Decimal, str | None]:
 # Reading rows
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# injection"): =HYPERLINK(...) in a company name would be live in Excel.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: object) -> object:
+    """A cell no spreadsheet runs: text starting with = + - @ TAB or CR gets a leading
+    single quote, as OWASP advises; numbers and other text are left as they are. A CR
+    becomes a line feed: Python's csv module quotes a field with a line feed, never one
+    with a lone CR, which a reader would take for the end of the row."""
+    if not isinstance(value, str):
+        return value
+    quoted = "'" + value if value.startswith(_FORMULA_START) else value
+    return quoted.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def formula_safe_row(values: Iterable[object]) -> list[object]:
+    """Every cell of a row made safe (see formula_safe)."""
+    return [formula_safe(value) for value in values]
+
+
+def _unquoted(text: str) -> str:
+    """A cell as it was before formula_safe quoted it, so an export imports unchanged."""
+    return text[1:] if text.startswith("'") and text[1:2] in (*_FORMULA_START, "\n") else text
+
+
 class _Reader:
     """Turns one record's cells into a SheetRow; knows the columns, the clock and zone."""
 
@@ -216,7 +244,7 @@ class _Reader:
 
     def cell(self, cells: list[str], field: str) -> str:
         index = self.columns.get(field)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
+        return _unquoted(cells[index].strip()) if index is not None and index < len(cells) else ""
 
     def moment(self, text: str, what: str, *, future_ok: bool = False) -> datetime:
         from afterview.engine.domain.calendar import parse_when

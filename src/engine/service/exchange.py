@@ -26,7 +26,7 @@ from afterview.engine.domain.state import (
     InvalidValue,
     is_usable_id,
 )
-from afterview.engine.io.spreadsheet import SheetRow, read_sheet, row_facts
+from afterview.engine.io.spreadsheet import SheetRow, formula_safe, read_sheet, row_facts
 from afterview.engine.service.api import Engine
 from afterview.engine.service.batch import Batch, run_batch
 from afterview.engine.service.unit_of_work import IMPORT_KEPT_CHANGING, Pending
@@ -430,7 +430,8 @@ def export_csv(engine: Engine, out: TextIO, *, progress: Progress = no_progress)
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for app in apps:
-        writer.writerow({k: "" if v is None else v for k, v in application_row(app).items()})
+        writer.writerow({k: "" if v is None else formula_safe(v)
+                         for k, v in application_row(app).items()})
         progress(1)
     return len(apps)
 
