@@ -12,7 +12,7 @@ from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import Application, DomainError, InvalidValue, view
 from afterview.engine.runtime.drafts import KINDS, render_draft, user_template_folder
 from afterview.engine.service.api import Engine
-from conftest import new_york
+from conftest import CLI, new_york
 
 # What only Globex's records hold: none of it may appear in a draft about Acme.
 GLOBEX_ONLY = ("Globex", "Zed Quinn", "Yuki Sato", "Data Scientist", "123,456", "EUR",
@@ -181,6 +181,45 @@ def test_a_template_naming_an_unknown_fact_is_refused(search: Engine, tmp_path: 
     (tmp_path / "follow-up.txt").write_text("Dear {{ recruiter_name }}\n", encoding="utf-8")
     with pytest.raises(DomainError, match="recruiter_name"):
         render_draft("follow-up", search.application("globex"), search.settings, folder=tmp_path)
+
+
+ESCAPES = (
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ company.__class__ }}",
+    "{{ self._TemplateReference__context }}",
+    "{% set x = people_met.append('Mallory') %}{{ people_met }}",
+    "{{ lipsum.__globals__['os'].system('id') }}",
+)
+
+
+@pytest.mark.parametrize("attack", ESCAPES)
+def test_a_template_cannot_reach_past_its_facts(cli: CLI, tmp_path: Path, attack: str) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "follow-up.txt").write_text(f"Hello\n\n{attack}\n", encoding="utf-8")
+    cli.ok("apply", "Acme", "Backend Engineer", "--id", "acme", "--at", "2026-11-02")
+    before = cli.event_count()
+    line = cli.refused("draft", "follow-up", "acme", env=cli.env(AFTERVIEW_TEMPLATES=str(folder)))
+    assert line.startswith(f"error: template {folder / 'follow-up.txt'} line 3: "), line
+    assert "unsafe" in line or "undefined" in line
+    assert "uid=" not in line and cli.event_count() == before
+
+
+@pytest.mark.parametrize(("text", "line", "says"), [
+    ("Dear {{ company }},\n{% if %}\n", 2, "Expected an expression"),
+    ("one\ntwo\n{{ company | nosuchfilter }}\n", 3, "nosuchfilter"),
+    ("one\n{{ 1 // 0 }}\n", 2, "division"),
+    ("{{ 'a' * 10**9 }}", 1, "repeat text up to"),
+    ("{{ 10 ** 10 ** 10 ** 10 ** 10 }}", 1, "power"),
+])
+def test_a_broken_template_is_one_error_line_with_its_file_and_line(
+        cli: CLI, tmp_path: Path, text: str, line: int, says: str) -> None:
+    (tmp_path / "follow-up.txt").write_text(text, encoding="utf-8")
+    cli.ok("apply", "Acme", "Backend Engineer", "--id", "acme", "--at", "2026-11-02")
+    said = cli.refused("draft", "follow-up", "acme", env=cli.env(AFTERVIEW_TEMPLATES=str(tmp_path)))
+    assert said.startswith(f"error: template {tmp_path / 'follow-up.txt'} line {line}: "), said
+    assert says in said
 
 
 def test_the_template_folder_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,

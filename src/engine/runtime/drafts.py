@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from afterview.engine.domain.offers import (
     format_money,
@@ -23,6 +23,10 @@ from afterview.engine.domain.offers import (
 )
 from afterview.engine.domain.settings import Settings
 from afterview.engine.domain.state import Application, DomainError, Interview, InvalidValue
+
+if TYPE_CHECKING:
+    from jinja2.runtime import Context
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 KINDS: tuple[str, ...] = (
     "thank-you", "follow-up", "more-time", "counter-offer", "appreciation", "acceptance",
@@ -265,20 +269,71 @@ def draft_facts(kind: str, app: Application, settings: Settings, *,
 def render_draft(kind: str, app: Application, settings: Settings, *,
                  folder: Path | None = None, until: datetime | date | None = None,
                  start: datetime | date | None = None) -> str:
-    """The message: ``KIND.txt`` from ``folder`` when there is one, else the packaged one."""
+    """The message: ``KIND.txt`` from ``folder`` when there is one, else the packaged one.
+
+    Rendered in Jinja2's immutable sandbox: a template is text a person may have copied
+    from anywhere, so it reads the facts it is given and can reach nothing else (no
+    attribute starting with an underscore, no method that changes a value)."""
     import jinja2
 
     facts = draft_facts(kind, app, settings, until=until, start=start)
-    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(PACKAGED_TEMPLATES))]
-    if folder is not None:
-        loaders.insert(0, jinja2.FileSystemLoader(str(folder)))
-    environment = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders), autoescape=False, undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+    folders = [PACKAGED_TEMPLATES] if folder is None else [folder, PACKAGED_TEMPLATES]
+    environment = _sandbox()(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]), autoescape=False,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
+        lstrip_blocks=True,
     )
     environment.filters["names"] = join_names
     try:
-        return environment.get_template(f"{kind}.txt").render(**facts)
-    except jinja2.TemplateError as error:
-        name = getattr(error, "filename", None) or getattr(error, "name", None) or f"{kind}.txt"
-        raise DomainError(f"template {name}: {error.message or error}") from None
+        template = environment.get_template(f"{kind}.txt")
+        return template.render(**facts)
+    except Exception as error:  # any failure while rendering is the template's
+        raise _template_error(error, f"{kind}.txt", folders) from None
+
+
+MAX_REPEAT = 100_000
+"""The longest text or list a template may build with ``*``, and the largest power."""
+
+
+def _sandbox() -> type[ImmutableSandboxedEnvironment]:
+    """The immutable sandbox, with ``*`` and ``**`` bounded: ``{{ 'a' * 10**9 }}`` would
+    otherwise take gigabytes before anything is shown."""
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class DraftSandbox(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Context, operator: str, left: object,
+                       right: object) -> object:
+            if operator == "**" and isinstance(right, int | float) and (abs(right) > 64 or (
+                    isinstance(left, int) and left.bit_length() * abs(right) > 4096)):
+                raise SecurityError("a template may not raise to a power this large")
+            if operator == "*":
+                sized, count = ((left, right) if isinstance(left, str | list | tuple)
+                                else (right, left))
+                if (isinstance(sized, str | list | tuple) and isinstance(count, int)
+                        and len(sized) * count > MAX_REPEAT):
+                    raise SecurityError(f"a template may repeat text up to {MAX_REPEAT:,} "
+                                        "characters")
+            return super().call_binop(context, operator, left, right)
+
+    return DraftSandbox
+
+
+def _template_error(error: Exception, name: str, folders: list[Path]) -> DomainError:
+    """One line naming the template file and line: a syntax error carries them; an error
+    while rendering is placed by the frame Jinja2 adds for the template in the traceback."""
+    filename = getattr(error, "filename", None)
+    line = getattr(error, "lineno", None)
+    if line is None:
+        roots = tuple(str(f) for f in folders)
+        traceback = error.__traceback__
+        while traceback is not None:
+            code = traceback.tb_frame.f_code.co_filename
+            if code.startswith(roots):
+                filename, line = code, traceback.tb_lineno
+            traceback = traceback.tb_next
+    where = f"{filename or name}" + (f" line {line}" if line else "")
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    return DomainError(f"template {where}: {message}")
