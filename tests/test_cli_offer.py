@@ -210,3 +210,15 @@ def test_show_gives_the_plan_after_acceptance(cli: CLI) -> None:
     out = cli.ok("show", "acme")
     assert "withdraw elsewhere: nothing open" in out
     assert "give notice by:     Fri 2026-12-18 (14 days before); notice given 2026-11-20" in out
+
+
+def test_a_second_acceptance_is_refused_naming_the_first_and_its_date(cli: CLI) -> None:
+    for company in ("Acme", "Globex"):
+        cli.ok("apply", company, "Engineer", "--at", "2026-11-02")
+        cli.ok("offer", company.lower(), "--salary", "100000", "--at", "2026-11-10")
+    cli.ok("accept", "acme", "--at", "2026-11-12")
+    before = cli.event_count()
+    line = cli.refused("accept", "globex", "--at", "2026-11-13")
+    assert "you accepted 'acme-engineer' (Acme) on 2026-11-12; withdraw that one first" in line
+    assert cli.event_count() == before
+    assert cli.ok("verify").startswith("ok")

@@ -165,3 +165,51 @@ def assert_exactly_what_was_done(events: list[Any], done: list[list[str]]) -> No
     assert notes == expected_notes
     assert thanks == expected_thanks
     assert submitted == expected_apps
+
+
+_ACCEPT_AT_ONCE = """
+import sys, time
+from pathlib import Path
+start = Path(sys.argv[1])
+print("ready", flush=True)
+while not start.exists():
+    time.sleep(0.005)
+from afterview.cli.main import main
+main(sys.argv[2:])
+"""
+
+
+def test_twenty_concurrent_acceptances_accept_exactly_one(tmp_path: Path) -> None:
+    """20 processes run `accept` on two offered applications at the same moment: exactly
+    one succeeds; the others are one clean error line each; the log verifies."""
+    db = tmp_path / "search.db"
+    with SQLiteStore(db) as store:
+        engine = Engine(store, clock=fixed_clock(datetime.fromisoformat(NOW)))
+        from afterview.engine.domain import events as ev
+
+        for app_id in ("acme", "globex"):
+            engine.apply(ev.ApplicationSubmitted(app_id.title(), "Engineer"),
+                         application_id=app_id, at=datetime.fromisoformat("2026-11-02T09:00-05:00"))
+            engine.record(app_id, ev.OfferReceived(ev.OfferTerms("USD", 100000)),
+                          at=datetime.fromisoformat("2026-11-10T09:00-05:00"))
+        before = store.head()[0]
+    start = tmp_path / "start"
+    racers = [Watched([sys.executable, "-c", _ACCEPT_AT_ONCE, str(start), "accept",
+                       ("acme", "globex")[n % 2]], env_for(db)) for n in range(20)]
+    for racer in racers:
+        racer.wait_for("ready")
+    start.touch()
+    errors = [racer.finish(timeout=120) for racer in racers]
+    codes = [racer.process.returncode for racer in racers]
+    assert codes.count(0) == 1, (codes, errors)
+    for code, err in zip(codes, errors, strict=True):
+        if code != 0:
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), err
+            assert "Traceback" not in err
+    with SQLiteStore(db) as store:
+        engine = Engine(store, clock=fixed_clock(datetime.fromisoformat(NOW)))
+        assert [a.state for a in engine.applications()].count("accepted") == 1
+        accepted = [e for e in store.read_all(before) if e.type == "OfferAccepted"]
+        assert len(accepted) == 1
+        assert store.check_chain().ok

@@ -148,16 +148,42 @@ class JobSearch(RuleBasedStateMachine):
     @precondition(lambda self: self.model)
     @rule(data=st.data(), wrong=st.integers(0, 4).map(lambda n: n == 0))
     def enter_fact(self, data: st.DataObject, wrong: bool) -> None:
-        """Mostly a fact the model allows (so sequences get deep), one in five anything."""
+        """Mostly a fact the model allows (so sequences get deep), one in five anything.
+        The model does not filter a second acceptance out of the allowed ones: trying one
+        is how the single-acceptance rule is exercised."""
         app_id = self.pick_app(data)
         state = model_state(self.model[app_id])
         allowed = [c for c in FACT_COMMANDS if state in MOVES[c][0]]
         command = data.draw(st.sampled_from(FACT_COMMANDS if wrong else allowed), label="command")
         valid = state in MOVES[command][0]
+        if command == "accept":  # at most one accepted application at once
+            valid = valid and not any(model_state(facts) == "accepted"
+                                      for other, facts in self.model.items() if other != app_id)
         event = build(command, self.clock.now)
         result = self.expect(valid, lambda: self.engine.record(app_id, event))
         if result is not None:
             self.model[app_id].append(ModelFact(result.facts[0].event_id, command))
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def offer_then_accept(self, data: st.DataObject) -> None:
+        """An offer where one is allowed, then an acceptance: sequences often reach two
+        offers, so a second acceptance is tried often."""
+        app_id = self.pick_app(data)
+        if model_state(self.model[app_id]) in MOVES["offer"][0]:
+            offered = self.expect(True, lambda: self.engine.record(
+                app_id, build("offer", self.clock.now)))
+            assert offered is not None
+            self.model[app_id].append(ModelFact(offered.facts[0].event_id, "offer"))
+        if model_state(self.model[app_id]) not in MOVES["accept"][0]:
+            return
+        others_accepted = any(model_state(facts) == "accepted"
+                              for other, facts in self.model.items() if other != app_id)
+        accepted = self.expect(not others_accepted, lambda: self.engine.record(
+            app_id, build("accept", self.clock.now)))
+        event(f"second acceptance refused: {others_accepted}")
+        if accepted is not None:
+            self.model[app_id].append(ModelFact(accepted.facts[0].event_id, "accept"))
 
     @precondition(lambda self: self.model)
     @rule(data=st.data())
@@ -224,6 +250,11 @@ class JobSearch(RuleBasedStateMachine):
                 assert not any(again.tasks[t].is_open for t in self.closed_by_me
                                if t in again.tasks)
             assert store.check_chain().ok
+
+    @invariant()
+    def at_most_one_application_is_accepted(self) -> None:
+        accepted = [a.id for a in self.engine.applications() if a.state == "accepted"]
+        assert len(accepted) <= 1, accepted
 
     @invariant()
     def stream_versions_are_contiguous(self) -> None:

@@ -228,6 +228,8 @@ def _record(command: Record, app: Application, context: Context,
     _refuse_invalid_move(app, event.TYPE)
     _refuse_bad_time(app, event.TYPE, command.occurred_at, context.now)
     _check_values(app, event, command.occurred_at, context.now)
+    if isinstance(event, ev.OfferAccepted):
+        _refuse_second_acceptance(app, others)
     ids = _ids(context.command_id)
     fact = Fact(app.id, next(ids), command.occurred_at, event)
     named = app  # a submission (the one fact of a new application) names it for the titles
@@ -259,6 +261,19 @@ def _as_record(command: ScheduleInterview | ReceiveOffer, app: Application) -> R
         event = ev.OfferReceived(command.terms, command.respond_by,
                                  revised=app.state == lifecycle.NEGOTIATING)
     return Record(command.application_id, event, command.occurred_at)
+
+
+def _refuse_second_acceptance(app: Application, others: Iterable[Application]) -> None:
+    """At most one accepted application, ever at once: the caller hands in every other
+    application (and appends with their versions, so two acceptances cannot both pass)."""
+    for other in others:
+        if other.id != app.id and other.state == lifecycle.ACCEPTED:
+            when = f" on {other.updated_at.date().isoformat()}" if other.updated_at else ""
+            raise DomainError(
+                f"cannot 'accept' application {app.id!r}: you accepted {other.id!r} "
+                f"({other.company}){when}; withdraw that one first (undo its acceptance with "
+                f"'afterview void EVENT_ID --reason ...', see 'afterview history {other.id}')"
+            )
 
 
 def _notice_warnings(facts: list[Fact], context: Context) -> list[str]:
