@@ -8,6 +8,7 @@ the subprocess path is exercised by the crash, concurrency and privacy tests.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -274,7 +275,7 @@ def test_text_views_send_no_control_characters_to_a_terminal(av: InProcessCLI,
     av.ok("offer", "evil", "--salary", "1", "--benefit", CONTROL)
     shown = av.ok(*view, tty=True)
     if view[0] != "history":  # which shows no typed text
-        assert "?" in shown  # the text is there, neutralised
+        assert "\\x1b[2J" in shown or "\\x1b]0;pwned" in shown  # there, escaped
     leaked = {ch for ch in shown if ch != "\n" and not ch.isprintable()}
     assert not leaked, f"{' '.join(view)} sent {sorted(map(hex, map(ord, leaked)))} to the terminal"
 
@@ -296,6 +297,25 @@ def test_fact_commands_echo_no_control_characters_to_a_terminal(av: InProcessCLI
                  ["counter", "evil", "--salary", "6"]):
         shown = av.ok(*argv, tty=True)
         assert not [ch for ch in shown if ch != "\n" and not ch.isprintable()], shown
+
+
+def test_error_lines_show_control_characters_escaped(av: InProcessCLI) -> None:
+    """A refusal quoting typed text back is still one line, and obeys nothing, even when
+    stderr is not a terminal (a log file is read on one later)."""
+    done = av.run("show", "nobody" + CONTROL)
+    lines = done.stderr.splitlines()
+    assert done.code != 0 and len(lines) == 1 and lines[0].startswith("error: ")
+    assert "\\x1b[2J\\x1b]0;pwned\\x07" in lines[0] and "\\r\\x08" in lines[0]
+    assert not [ch for ch in lines[0] if not ch.isprintable()], lines[0]
+
+
+def test_json_escapes_control_characters_as_json_does(av: InProcessCLI) -> None:
+    av.ok("apply", "Evil" + CONTROL, "Role", "--id", "evil", "--at", "2026-11-02")
+    for tty in (False, True):
+        text = av.ok("--json", "show", "evil", tty=tty)
+        assert "\\u001b[2J" in text and "\\u009bg" in text and "\\u202e" in text
+        assert not [ch for ch in text if ch != "\n" and not ch.isprintable()]
+        assert json.loads(text)["company"] == "Evil" + CONTROL
 
 
 def test_a_100_kb_note_and_company_are_stored_whole(av: InProcessCLI, app: str) -> None:
@@ -396,3 +416,24 @@ def test_a_database_path_under_a_file_is_refused(tmp_path: Path) -> None:
     assert ran.code == 1
     assert_one_error_line(ran.stderr)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_warnings_on_a_terminal_show_control_characters_escaped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    import click
+
+    from afterview.cli.output.terminal import guarded_stdout
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    with guarded_stdout():
+        click.echo("warning: " + CONTROL, err=True)
+    assert err.getvalue() == (
+        "warning: a\\x1b[2J\\x1b]0;pwned\\x07b\\u202ec\\x00d\\r\\x08e\\u2066f\\x9bg\n")

@@ -26,11 +26,12 @@ class Refused(Exception):
 
 
 def fail(message: str, exit_code: int) -> NoReturn:
-    """One ``error:`` line on stderr (first line only: never a wall of text) and exit."""
-    first_line = " ".join(str(message).split())
-    # Text that came from invalid UTF-8 (surrogate escapes) is shown escaped, never a crash.
-    first_line = first_line.encode("utf-8", "backslashreplace").decode("utf-8")
-    click.echo(f"error: {first_line}", err=True)
+    """One ``error:`` line on stderr and exit: the message's line breaks become spaces, and
+    any control character in it (typed text quoted back) is shown as its escape, as is text
+    that came from invalid UTF-8 (surrogate escapes): never a crash."""
+    from afterview.engine.io.text import one_line
+
+    click.echo(f"error: {one_line(str(message))}", err=True)
     sys.exit(exit_code)
 
 
@@ -194,9 +195,10 @@ def money(text: str | None, option: str) -> Decimal | None:
 
 
 def emit_json(value: object) -> None:
-    import json
+    """JSON on stdout; control characters in it escaped as JSON does (``\\u001b``)."""
+    from afterview.engine.io.text import json_text
 
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    click.echo(json_text(value, indent=2))
 
 
 # ---------------------------------------------------------------------------

@@ -128,8 +128,11 @@ def _cell(value: object) -> str:
 
 
 def _printable(text: str) -> str:
-    # Control characters in typed text (escape sequences) must not reach the terminal.
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
+    # Control characters in typed text (escape sequences) must not reach the terminal: a
+    # cell shows each as its escape, and a line break too (a cell is one line).
+    from afterview.engine.io.text import shown
+
+    return shown(text)
 
 
 def _visible(text: str) -> int:

@@ -2,9 +2,12 @@
 
 A company name or a note may hold escape sequences (clear the screen, set the window title,
 write the clipboard, make a fake link), bidi overrides that reorder what is shown, or plain
-control characters. Tables already replace them; this guard catches every other view
-(``show``, ``compare``, ``practice``, ``draft``, the lines a fact command prints) in one
-place: while stdout is a terminal, each write passes through ``terminal_safe``.
+control characters. Each is shown as its escape (``\\x1b``, ``\\r``, ``\\u202e``; see
+engine/io/text.py). Tables escape their cells; this guard catches every other view
+(``show``, ``compare``, ``practice``, ``draft``, ``history``, the lines a fact command
+prints, warnings on stderr) in one place: while stdout or stderr is a terminal, each write
+passes through ``terminal_safe``. ``error:`` lines are escaped wherever they go, and JSON
+escapes these characters as JSON does (``\\u001b``), so it stays valid on a terminal.
 """
 
 from __future__ import annotations
@@ -17,16 +20,17 @@ from typing import TextIO
 
 # The only escape sequences afterview writes itself: colour, bold and reset (click.style).
 _OWN_STYLES = re.compile(r"\x1b\[(?:0|1|3[0-7]|9[0-7])m")
-_KEPT = frozenset("\n\t\u200c\u200d")  # zero-width (non-)joiners build emoji and scripts
 
 
 def _printable(text: str) -> str:
-    return "".join(ch if ch.isprintable() or ch in _KEPT else "?" for ch in text)
+    from afterview.engine.io.text import shown
+
+    return shown(text, kept="\n\t")
 
 
 def terminal_safe(text: str, *, colour: bool = False) -> str:
-    """``text`` with every control character, escape sequence and bidi override replaced
-    by ``?``; with ``colour``, afterview's own colour codes are kept."""
+    """``text`` with every control character, escape sequence and bidi override shown as
+    its escape; with ``colour``, afterview's own colour codes are kept."""
     if not colour:
         return _printable(text)
     kept, start = [], 0
@@ -70,16 +74,23 @@ class _GuardedTerminal:
         return str(getattr(self._inner, "errors", None) or "strict")
 
 
+def _guarded(stream: TextIO | None) -> bool:
+    return stream is None or isinstance(stream, _GuardedTerminal) or not stream.isatty()
+
+
 @contextmanager
 def guarded_stdout() -> Iterator[None]:
-    """While it lasts, stdout (when it is a terminal) shows typed text without obeying it."""
-    original = sys.stdout
-    if original is None or isinstance(original, _GuardedTerminal) or not original.isatty():
-        yield
-        return
-    sys.stdout = _GuardedTerminal(original)  # a TextIO stand-in: write, flush, isatty
+    """While it lasts, stdout and stderr (each when it is a terminal) show typed text
+    without obeying it."""
+    out, err = sys.stdout, sys.stderr
+    if not _guarded(out):
+        sys.stdout = _GuardedTerminal(out)  # a TextIO stand-in: write, flush, isatty
+    if not _guarded(err):
+        sys.stderr = _GuardedTerminal(err)
     try:
         yield
     finally:
         if isinstance(sys.stdout, _GuardedTerminal):
-            sys.stdout = original
+            sys.stdout = out
+        if isinstance(sys.stderr, _GuardedTerminal):
+            sys.stderr = err

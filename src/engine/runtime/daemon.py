@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import shutil
 import signal
 import subprocess
@@ -32,6 +31,7 @@ import attrs
 
 from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import Task
+from afterview.engine.io.text import json_text, one_line
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -63,15 +63,11 @@ def log(line: str) -> None:
     say(line, sys.stderr)
 
 
-def one_line(text: str) -> str:
-    """Text a person typed, safe for a log line: control characters become spaces."""
-    return "".join(ch if ch.isprintable() else " " for ch in text)
-
-
 def firing_line(task: Task, fired_at: datetime) -> str:
-    """``2026-11-20T10:00:00-05:00 fired thank-you-ab12cd34 acme-backend-engineer: Send ...``"""
-    return (f"{fired_at.isoformat(timespec='seconds')} fired {task.id} {task.application}: "
-            f"{one_line(task.title)}")
+    """``2026-11-20T10:00:00-05:00 fired thank-you-ab12cd34 acme-backend-engineer: Send ...``
+    (typed text and ids on one line, control characters shown as their escapes)."""
+    return (f"{fired_at.isoformat(timespec='seconds')} fired {one_line(task.id)} "
+            f"{one_line(task.application)}: {one_line(task.title)}")
 
 
 # ---------------------------------------------------------------------------
@@ -97,7 +93,7 @@ class Notifier:
         if self.lines == "text":
             say(firing_line(task, fired_at))
         elif self.lines == "json":
-            say(json.dumps(self.to_json(task, fired_at), ensure_ascii=False, default=str))
+            say(json_text(self.to_json(task, fired_at)))
         if self.desktop:
             self._desktop(task)
         if self.hook:
@@ -123,7 +119,7 @@ class Notifier:
                 f"status {done.returncode}{_last_line(done.stderr)}")
 
     def _run_hook(self, task: Task, fired_at: datetime) -> None:
-        payload = json.dumps(self.to_json(task, fired_at), ensure_ascii=False, default=str)
+        payload = json_text(self.to_json(task, fired_at))
         where = f"hook {self.hook[0]!r} failed for {task.id}"
         try:
             done = subprocess.run(list(self.hook), input=payload + "\n", capture_output=True,
