@@ -297,10 +297,24 @@ def appends(db: str, prefix: str, kill_at: int | None = None, when: str = "") ->
             ev.ThankYouSent(("Ana",)),
             ev.OfferReceived(ev.OfferTerms("USD", 100000 + number)),
         ]
-        if number % 3 == 2:
-            steps.append(ev.OfferAccepted())  # tasks on every other open application
         for step in steps:
             engine.record(app_id, step)
+        if number % 3 == 2:
+            # At most one application is accepted at once: the previous acceptance (this
+            # worker's, or one a killed worker left) is voided first, across streams too.
+            _void_acceptances(engine)
+            engine.record(app_id, ev.OfferAccepted())  # tasks on every other open application
+
+
+def _void_acceptances(engine: Any) -> None:
+    from afterview.engine.domain import events as ev
+
+    for app in engine.applications():
+        if app.state == "accepted":
+            [accepted] = [f for f in engine.facts(app.id) if isinstance(f.event, ev.OfferAccepted)
+                          and f.event_id not in {v.event.event_id for v in engine.facts(app.id)
+                                                 if isinstance(v.event, ev.EventVoided)}]
+            engine.void(accepted.event_id, "only one offer is accepted at a time")
 
 
 # ---------------------------------------------------------------------------

@@ -210,7 +210,7 @@ def test_a_hook_that_hangs_is_stopped_at_its_timeout(capsys: object) -> None:
 
     from afterview.cli.output.render import task_json
     from afterview.engine.domain.state import Task
-    from afterview.engine.runtime.daemon import Notifier
+    from afterview.engine.runtime.hooks import Notifier
 
     moment = datetime.fromisoformat(NOW)
     task = Task("thank-you-1", "acme", "thank-you", "Say thanks", moment, moment, None)
@@ -218,6 +218,7 @@ def test_a_hook_that_hangs_is_stopped_at_its_timeout(capsys: object) -> None:
                         desktop=False, lines="none", hook_timeout=0.5)
     started = time.monotonic()
     notifier.notify(task, moment)
+    notifier.close()  # waits for the hook, which runs on the notifier's own workers
     assert time.monotonic() - started < 5
     err = capsys.readouterr().err  # type: ignore[attr-defined]
     assert "still running after 0.5 s, stopped" in err

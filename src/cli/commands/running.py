@@ -10,7 +10,7 @@ from afterview.cli.context import Refused, emit_json, session
 from afterview.cli.output import render
 
 if TYPE_CHECKING:
-    from afterview.engine.runtime.daemon import Notifier
+    from afterview.engine.runtime.hooks import Notifier
 
 _HOOK = click.option(
     "--hook", metavar="CMD",
@@ -22,7 +22,7 @@ _NO_DESKTOP = click.option("--no-desktop", is_flag=True,
 
 
 def _notifier(hook: str | None, no_desktop: bool, lines: str) -> Notifier:
-    from afterview.engine.runtime.daemon import Notifier, parse_hook
+    from afterview.engine.runtime.hooks import Notifier, parse_hook
 
     try:
         argv = parse_hook(hook)

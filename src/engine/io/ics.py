@@ -122,4 +122,5 @@ def export_ics(engine: SearchLog) -> str:
         app = rebuild(stream_id, facts)
         if app.exists:
             streams[stream_id] = (app, facts)
-    return calendar(streams).to_ical().decode("utf-8")
+    text: bytes = calendar(streams).to_ical()
+    return text.decode("utf-8")

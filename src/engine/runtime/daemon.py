@@ -3,10 +3,17 @@
 APScheduler's jobs are a cache of the log, kept in memory only. They are reconciled from the
 log at start and whenever another process commits (the store's change token, polled every
 few seconds): one date job per open task that has not fired at its current due time, keyed by the
-task id. A job opens its own connection in its worker thread, records ``TaskFired`` (whose
-event id is derived from the task id and due time, under UNIQUE: a restart or a second daemon
-cannot fire a task twice), commits, and only then notifies: one line on stdout, a desktop
-notification and the ``--hook`` command. ``tick`` uses the same notifier for one pass.
+task id. A task planned for a due time is never planned again for that due time, so a job
+waiting in the executor's queue is not added twice however often the log changes. A job
+opens its own connection in its worker thread, records ``TaskFired`` (whose event id is
+derived from the task id and due time, under UNIQUE: a restart or a second daemon cannot
+fire a task twice), commits, and only then notifies (runtime/hooks.py). ``tick`` uses the
+same notifier for one pass.
+
+Each poll also checks that the database file is the one it opened: a file replaced under it
+is re-opened, a file deleted stops it with exit status 1 (never an empty log made in its
+place). An error (the log cannot be read, a firing fails) is logged once and retried less
+and less often, never in a tight loop.
 
 This is the shell: it reads the clock (through the engine), the database and the PATH.
 APScheduler is imported only when the daemon runs.
@@ -15,23 +22,25 @@ APScheduler is imported only when the daemon runs.
 from __future__ import annotations
 
 import contextlib
-import html
-import shutil
+import os
 import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Callable
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-import attrs
-
-from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import Task
-from afterview.engine.io.text import json_text, one_line
+from afterview.engine.io.text import one_line
+from afterview.engine.runtime.hooks import (
+    HOOK_TIMEOUT_SECONDS,
+    Notifier,
+    firing_line,
+    log,
+    parse_hook,
+    say,
+)
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -39,125 +48,15 @@ if TYPE_CHECKING:
     from afterview.engine.service.api import Engine
     from afterview.engine.store.base import EventStore
 
-HOOK_TIMEOUT_SECONDS = 30.0
-DESKTOP_TIMEOUT_SECONDS = 5.0
-RETRY_SECONDS = 30.0  # after a firing failed (database busy, disk full)
+__all__ = ["HOOK_TIMEOUT_SECONDS", "Daemon", "Notifier", "fire_once", "firing_line",
+           "parse_hook", "say", "tick"]
+
+RETRY_SECONDS = 30.0  # after a firing failed (database busy, disk full); doubles each time
+MAX_BACKOFF_SECONDS = 3600.0  # the longest wait between two attempts after an error
 RESYNC_SECONDS = 300.0  # a full reconcile even when nothing changed, to retry what failed
 WATCH_JOB_ID = "afterview:watch-log"
-FIRE_WORKERS = 4
-
-TaskJson = Callable[[Task, datetime], JsonObject]
-
-_OUTPUT_LOCK = threading.Lock()
-
-
-def say(line: str, stream: TextIO | None = None) -> None:
-    """One whole, flushed line (journald reads a pipe, which Python would buffer); several
-    worker threads write, so lines are never interleaved."""
-    with _OUTPUT_LOCK:
-        print(line, file=stream or sys.stdout, flush=True)
-
-
-def log(line: str) -> None:
-    """A diagnostic line on stderr (started, stopped, a failing hook)."""
-    say(line, sys.stderr)
-
-
-def firing_line(task: Task, fired_at: datetime) -> str:
-    """``2026-11-20T10:00:00-05:00 fired thank-you-ab12cd34 acme-backend-engineer: Send ...``
-    (typed text and ids on one line, control characters shown as their escapes)."""
-    return (f"{fired_at.isoformat(timespec='seconds')} fired {one_line(task.id)} "
-            f"{one_line(task.application)}: {one_line(task.title)}")
-
-
-# ---------------------------------------------------------------------------
-# Notifying
-
-
-@attrs.frozen
-class Notifier:
-    """What happens after a firing is committed.
-
-    ``lines`` is ``"text"`` (one line per firing), ``"json"`` (one JSON object per line) or
-    ``"none"`` (the caller prints, as ``tick --json`` does).
-    """
-
-    to_json: TaskJson
-    hook: tuple[str, ...] = ()
-    desktop: bool = True
-    lines: str = "text"
-    hook_timeout: float = HOOK_TIMEOUT_SECONDS
-
-    def notify(self, task: Task, fired_at: datetime) -> None:
-        """Tell the person; never raises: a failure is one line on stderr."""
-        if self.lines == "text":
-            say(firing_line(task, fired_at))
-        elif self.lines == "json":
-            say(json_text(self.to_json(task, fired_at)))
-        if self.desktop:
-            self._desktop(task)
-        if self.hook:
-            self._run_hook(task, fired_at)
-
-    def _desktop(self, task: Task) -> None:
-        program = shutil.which("notify-send")
-        if program is None:
-            return
-        # Separate argv items and no shell: a title is text, never a command. "--" ends the
-        # options, so a title starting with "-" is still a title. The body is markup.
-        body = html.escape(f"{task.application}: due {task.due_at:%Y-%m-%d %H:%M} ({task.id})",
-                           quote=False)
-        argv = [program, "--app-name=afterview", "--", one_line(task.title), body]
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True,
-                                  timeout=DESKTOP_TIMEOUT_SECONDS, check=False)
-        except (OSError, subprocess.SubprocessError) as error:
-            log(f"desktop notification failed for {task.id}: {one_line(str(error))}")
-            return
-        if done.returncode != 0:
-            log(f"desktop notification failed for {task.id}: notify-send exited with "
-                f"status {done.returncode}{_last_line(done.stderr)}")
-
-    def _run_hook(self, task: Task, fired_at: datetime) -> None:
-        payload = json_text(self.to_json(task, fired_at))
-        where = f"hook {self.hook[0]!r} failed for {task.id}"
-        try:
-            done = subprocess.run(list(self.hook), input=payload + "\n", capture_output=True,
-                                  text=True, timeout=self.hook_timeout, check=False)
-        except subprocess.TimeoutExpired:
-            log(f"{where}: still running after {self.hook_timeout:g} s, stopped")
-            return
-        except (OSError, subprocess.SubprocessError) as error:
-            reason = getattr(error, "strerror", None) or str(error)
-            log(f"{where}: it could not be started ({one_line(reason)})")
-            return
-        if done.returncode != 0:
-            log(f"{where}: exited with status {done.returncode}{_last_line(done.stderr)}")
-
-
-def _last_line(text: str | None) -> str:
-    lines = [line for line in (text or "").splitlines() if line.strip()]
-    return f": {one_line(lines[-1].strip())[:200]}" if lines else ""
-
-
-def parse_hook(command: str | None) -> tuple[str, ...]:
-    """``--hook CMD`` split as a shell would split it, to be run without a shell.
-    Raises ValueError with a message for a person."""
-    if command is None:
-        return ()
-    import shlex
-
-    try:
-        argv = tuple(shlex.split(command))
-    except ValueError as error:
-        raise ValueError(f"--hook {command!r} cannot be split into words: {error}") from None
-    if not argv:
-        raise ValueError("--hook is empty: give the command to run, such as 'notify.sh'")
-    return argv
-
-
-# ---------------------------------------------------------------------------
-# The daemon
+FIRE_WORKERS = 1  # a firing is a short write: more threads would only wait on the write lock
+EXIT_DATABASE_GONE = 1
 
 
 def _engine(store: EventStore) -> Engine:
@@ -170,26 +69,80 @@ def _engine(store: EventStore) -> Engine:
 
 def _open_store(db: str | Path) -> EventStore:
     """The daemon's stores come from open_store, like every other command's: ``db`` is a path
-    or a store URL."""
+    or a store URL. A database file must exist: the daemon never creates an empty one."""
     from afterview.engine.store import open_store
+    from afterview.engine.store.base import StoreError
+    from afterview.engine.store.open import sqlite_path
 
+    path = sqlite_path(db)
+    if path is not None and not path.exists():
+        raise StoreError(f"the database {path} is missing")
     return open_store(db)
+
+
+def _identity(path: Path | None) -> tuple[int, int] | None:
+    """Which file ``path`` names (device and inode), or None when there is none."""
+    if path is None:
+        return None
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+class _Backoff:
+    """An error is logged once and retried after a wait that doubles, up to an hour."""
+
+    def __init__(self, first: float) -> None:
+        self.first = first
+        self.wait = 0.0
+        self.failing: str | None = None
+        self.resume_at = 0.0
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.resume_at
+
+    def failed(self, what: str, message: str) -> None:
+        self.wait = min(max(self.wait * 2, self.first), MAX_BACKOFF_SECONDS)
+        self.resume_at = time.monotonic() + self.wait
+        if message != self.failing:
+            log(f"{what}: {message}; trying again in {self.wait:g} s, then less often "
+                "(said once)")
+        self.failing = message
+
+    def succeeded(self, what: str) -> None:
+        if self.failing is not None:
+            log(what)
+        self.wait, self.failing, self.resume_at = 0.0, None, 0.0
 
 
 class Daemon:
     """Runs in the foreground until SIGTERM or SIGINT; see the module docstring."""
 
     def __init__(self, db_path: str | Path, notifier: Notifier, poll: float) -> None:
+        from afterview.engine.store.open import sqlite_path
+
         self.db_path = db_path
+        self._db_file = sqlite_path(db_path)  # None: a backend without a file
         self.notifier = notifier
         self.poll = poll
         self._scheduler: BlockingScheduler | None = None
         self._stopping = threading.Event()
+        self._exit_status = 0
         # Touched only by the watch job, which always runs on the same single thread.
         self._watch_store: EventStore | None = None
         self._seen_token: object = None
         self._last_reconcile = 0.0
-        self._planned: dict[str, datetime] = {}  # task id -> the due time its job was made for
+        self._reconciled_position = 0
+        self._file: tuple[int, int] | None = _identity(self._db_file)
+        self._missing_polls = 0
+        self._reading = _Backoff(poll)
+        # task id -> the due time its job was made for; firing threads drop an entry.
+        self._planned: dict[str, datetime] = {}
+        self._planned_lock = threading.Lock()
+        self._firing_failures: dict[str, _Backoff] = {}
+        self._firing_stores = threading.local()  # each firing thread's own connection
 
     def run(self) -> int:
         """Block until stopped; the exit status (0: stopped by a signal)."""
@@ -212,8 +165,9 @@ class Daemon:
             f"{self.poll:g} s")
         if not self._stopping.is_set():
             scheduler.start()  # returns once shut down
+        self.notifier.close(drop_waiting=True)
         log("afterview daemon stopped")
-        return 0
+        return self._exit_status
 
     # -- stopping -------------------------------------------------------------
 
@@ -243,29 +197,75 @@ class Daemon:
         with contextlib.suppress(SchedulerNotRunningError):
             self._scheduler.shutdown(wait=False)
 
-    # -- reconciling ----------------------------------------------------------
+    # -- watching the file and the log ----------------------------------------
 
     def _watch(self) -> None:
         """Reconcile when another connection has committed (or every RESYNC_SECONDS)."""
-        import time
-
         if self._stopping.is_set():
             self._shutdown()
+            return
+        if not self._same_file() or not self._reading.ready():
             return
         try:
             if self._watch_store is None:
                 self._watch_store = _open_store(self.db_path)
-            token = self._watch_store.change_token()
+            store = self._watch_store
+            token = store.change_token()
             stale = time.monotonic() - self._last_reconcile > RESYNC_SECONDS
             if token == self._seen_token and not stale:
                 return
-            first = self._seen_token is None and self._last_reconcile == 0.0
+            first = self._last_reconcile == 0.0
             self._seen_token = token  # read before reconciling: a later commit is seen
-            self._reconcile(self._watch_store, announce=first)
-            self._last_reconcile = time.monotonic()
-        except Exception as error:  # a daemon keeps going; the next poll tries again
+            if first or stale or not self._only_firings_since_reconcile(store):
+                self._reconciled_position = store.head()[0]
+                self._reconcile(store, announce=first)
+                self._last_reconcile = time.monotonic()
+        except Exception as error:  # a daemon keeps going, backing off
             self._seen_token = None
-            log(f"could not read the log: {one_line(str(error))}; trying again in {self.poll:g} s")
+            self._reading.failed("could not read the log", one_line(str(error)))
+            return
+        self._reading.succeeded("the log can be read again")
+
+    def _only_firings_since_reconcile(self, store: EventStore) -> bool:
+        """Whether every event since the last reconcile is a firing (ours, or another
+        daemon's): the jobs need no change then, and 5,000 firings do not replay the log
+        once per poll."""
+        position = self._reconciled_position
+        for stored in store.read_all(position):
+            if stored.type != "TaskFired":
+                return False
+            position = stored.position
+        self._reconciled_position = position
+        return True
+
+    def _same_file(self) -> bool:
+        """False (and stopping after two polls) while the database file is missing; a file
+        replaced under the daemon (a restored backup, a synced copy) is re-opened."""
+        if self._db_file is None:
+            return True
+        found = _identity(self._db_file)
+        if found is None:
+            self._missing_polls += 1
+            if self._missing_polls == 1:
+                log(f"the database {self.db_path} is missing (deleted or moved); stopping "
+                    "unless it is back at the next check")
+            else:
+                log(f"the database {self.db_path} is still missing; stopping (exit status "
+                    f"{EXIT_DATABASE_GONE})")
+                self._exit_status = EXIT_DATABASE_GONE
+                self._stopping.set()
+                self._shutdown()
+            return False
+        self._missing_polls = 0
+        if found != self._file:
+            log(f"the database {self.db_path} was replaced by another file; reading it now")
+            self._file = found
+            if self._watch_store is not None:
+                with contextlib.suppress(Exception):
+                    self._watch_store.close()
+            self._watch_store, self._seen_token = None, None
+            self._last_reconcile = 0.0  # announce the new file in one line, not a line a task
+        return True
 
     def _reconcile(self, store: EventStore, *, announce: bool) -> None:
         engine = _engine(store)
@@ -274,37 +274,39 @@ class Daemon:
             task.id: task for app in engine.applications() for task in app.open_tasks()
             if not task.fired
         }
-        for task_id in [t for t in self._planned if t not in wanted]:
+        with self._planned_lock:
+            gone = [task_id for task_id in self._planned if task_id not in wanted]
+            changed = [task for task in wanted.values()
+                       if self._planned.get(task.id) != task.due_at]
+        for task_id in gone:
             self._unplan(task_id)
-        changed = [task for task in wanted.values() if self._needs_job(task)]
         for task in sorted(changed, key=lambda t: t.due_at):
             self._plan(task, now)
             if not announce:
-                log(f"scheduled {task.id} ({task.application}) for {task.due_at.isoformat()}")
+                log(f"scheduled {one_line(task.id)} ({one_line(task.application)}) for "
+                    f"{task.due_at.isoformat()}")
         if announce:
             due = sum(1 for task in wanted.values() if task.due_at <= now)
             log(f"{len(wanted)} open tasks scheduled, {due} due now")
-
-    def _needs_job(self, task: Task) -> bool:
-        assert self._scheduler is not None
-        return self._planned.get(task.id) != task.due_at or self._scheduler.get_job(task.id) is None
 
     def _plan(self, task: Task, now: datetime) -> None:
         assert self._scheduler is not None
         # Due by the engine's clock (AFTERVIEW_NOW may differ from the wall clock): run now.
         run_at = task.due_at if task.due_at > now else datetime.now(UTC)
+        with self._planned_lock:
+            self._planned[task.id] = task.due_at
         self._scheduler.add_job(
             self._fire, "date", run_date=run_at, args=(task.application, task.id), id=task.id,
             name=task.id, replace_existing=True, misfire_grace_time=None, coalesce=True,
             max_instances=FIRE_WORKERS,
         )
-        self._planned[task.id] = task.due_at
 
     def _unplan(self, task_id: str) -> None:
         from apscheduler.jobstores.base import JobLookupError
 
         assert self._scheduler is not None
-        self._planned.pop(task_id, None)
+        with self._planned_lock:
+            self._planned.pop(task_id, None)
         with contextlib.suppress(JobLookupError):  # it already ran
             self._scheduler.remove_job(task_id)
 
@@ -316,25 +318,58 @@ class Daemon:
         if self._stopping.is_set():
             return  # it stays unfired in the log and fires at the next start
         try:
-            fired, fired_at = fire_once(self.db_path, application_id, task_id)
+            fired, fired_at = self._fire_on_this_thread(application_id, task_id)
         except Exception as error:
-            log(f"could not fire {task_id}: {one_line(str(error))}; trying again in "
-                f"{RETRY_SECONDS:g} s")
-            self._retry(application_id, task_id)
+            backoff = self._firing_failures.setdefault(task_id, _Backoff(RETRY_SECONDS))
+            backoff.failed(f"could not fire {one_line(task_id)}", one_line(str(error)))
+            self._retry(application_id, task_id, backoff.wait)
             return
-        if fired is not None:
-            self.notifier.notify(fired, fired_at)
+        failed_before = self._firing_failures.pop(task_id, None)
+        if failed_before is not None:
+            failed_before.succeeded(f"fired {one_line(task_id)} after all")
+        if fired is None:
+            # Not fired by this call: fired elsewhere or closed (the next reconcile drops it),
+            # or not due by the engine's clock: then the next reconcile plans it again.
+            with self._planned_lock:
+                self._planned.pop(task_id, None)
+            return
+        self.notifier.notify(fired, fired_at)
 
-    def _retry(self, application_id: str, task_id: str) -> None:
+    def _fire_on_this_thread(self, application_id: str,
+                             task_id: str) -> tuple[Task | None, datetime]:
+        """Fire on this worker thread's own connection, opened on its first firing and kept
+        (opening and closing one per firing cost more than the firing); re-opened when the
+        database file was replaced, closed after an error."""
+        local = self._firing_stores
+        current = _identity(self._db_file)  # a stat: cheap beside the firing's fsync
+        if getattr(local, "store", None) is None or local.file != current:
+            self._close_thread_store()
+            local.store, local.file = _open_store(self.db_path), current
+        try:
+            engine = _engine(local.store)
+            return engine.fire(application_id, task_id), engine.now()
+        except Exception:
+            self._close_thread_store()
+            raise
+
+    def _close_thread_store(self) -> None:
+        local = self._firing_stores
+        store, local.store, local.file = getattr(local, "store", None), None, None
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.close()
+
+    def _retry(self, application_id: str, task_id: str, after: float) -> None:
         if self._scheduler is None or self._stopping.is_set():
             return
-        run_at = datetime.now(UTC) + timedelta(seconds=RETRY_SECONDS)
+        run_at = datetime.now(UTC) + timedelta(seconds=after)
         self._scheduler.add_job(self._fire, "date", run_date=run_at,
                                 args=(application_id, task_id), id=task_id, name=task_id,
                                 replace_existing=True, misfire_grace_time=None, coalesce=True)
 
 
-def fire_once(db_path: str | Path, application_id: str, task_id: str) -> tuple[Task | None, datetime]:
+def fire_once(db_path: str | Path, application_id: str,
+              task_id: str) -> tuple[Task | None, datetime]:
     """Open the log, fire the task if it is still due and unfired, close; the task as fired
     (None when it was not fired by this call) and the time of firing."""
     store = _open_store(db_path)
@@ -347,11 +382,15 @@ def fire_once(db_path: str | Path, application_id: str, task_id: str) -> tuple[T
 
 
 def tick(engine: Engine, notifier: Notifier) -> tuple[list[Task], datetime]:
-    """One pass as of now: fire every open task that is due, then notify for each."""
+    """One pass as of now: fire every open task that is due, notify for each, and wait for
+    the notifications to finish."""
     fired = engine.tick()
     now = engine.now()
-    for task in fired:
-        notifier.notify(task, now)
+    try:
+        for task in fired:
+            notifier.notify(task, now)
+    finally:
+        notifier.close()
     return fired, now
 
 
@@ -359,6 +398,7 @@ def _plain_scheduler_logs() -> None:
     """APScheduler's own messages as one plain line each on stderr, errors only (our jobs
     report their failures themselves)."""
     import logging
+    import sys
 
     class OneLine(logging.Formatter):
         def format(self, record: logging.LogRecord) -> str:
