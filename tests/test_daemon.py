@@ -8,6 +8,7 @@ recorded as held one hour (minus a few seconds) ago.
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -270,4 +271,71 @@ def test_with_json_each_firing_is_one_task_object_per_line(live: CLI, daemons: l
     tasks = [json.loads(line) for _, line in daemon.out]
     assert sorted(t["id"] for t in tasks) == sorted(late)
     assert all(t["fired"] and t["kind"] == "follow-up-application" for t in tasks)
+    assert daemon.stop()[0] == 0
+
+
+def test_many_due_tasks_fire_once_each_with_a_line_each_and_no_more(
+        live: CLI, daemons: list[Daemon]) -> None:
+    """Reconcile never plans a queued task again: 300 due tasks are 300 firing lines and a
+    few lines on stderr, however many polls pass while they fire (benchmarks/daemon_scale.py
+    times 5,000 against tick)."""
+    late, _ = _setup(live, overdue=300, soon=[])
+    daemon = Daemon(live)
+    daemons.append(daemon)
+    _wait_for_firings(live, len(late), timeout=120)
+    time.sleep(2 * POLL + 0.5)  # time enough for a repeated firing or a line per poll
+    assert _firings(live) == Counter({task: 1 for task in late})
+    assert sorted(daemon.fired()) == sorted(late)
+    assert daemon.stop()[0] == 0
+    assert len(daemon.out) == len(late)
+    assert [line for _, line in daemon.err] == [
+        daemon.err[0][1], f"{len(late)} open tasks scheduled, {len(late)} due now",
+        "afterview daemon: SIGTERM received, stopping", "afterview daemon stopped"]
+
+
+def _other_log(folder: Path, overdue: int) -> Path:
+    """A second, closed database with ``overdue`` due tasks, to move over the live one."""
+    folder.mkdir()
+    other = CLI(folder / "other.db", now=None)
+    _setup(other, overdue=overdue, soon=[])
+    return other.db
+
+
+def test_a_database_replaced_under_it_is_read_and_one_deleted_stops_it(
+        live: CLI, daemons: list[Daemon], tmp_path: Path) -> None:
+    _setup(live, overdue=0, soon=[3600])
+    restored = _other_log(tmp_path / "backup", overdue=2)
+    daemon = Daemon(live)
+    daemons.append(daemon)
+    daemon.wait_ready()
+    os.replace(restored, live.db)  # a restored backup, moved into place
+    daemon.wait_for(lambda: len(daemon.fired()) == 2)
+    assert any("was replaced by another file" in line for _, line in daemon.err)
+    assert sum(_firings(live).values()) == 2
+    live.db.unlink()
+    code = daemon.proc.wait(timeout=15)
+    for reader in daemon._readers:
+        reader.join(timeout=2)
+    assert code == 1
+    said = [line for _, line in daemon.err]
+    assert any("is missing (deleted or moved)" in line for line in said), said
+    assert said[-1] == "afterview daemon stopped"
+    assert not live.db.exists(), "the daemon made an empty database in its place"
+
+
+def test_an_unreadable_database_is_reported_once_and_retried_less_often(
+        live: CLI, daemons: list[Daemon], tmp_path: Path) -> None:
+    _setup(live, overdue=0, soon=[3600])
+    daemon = Daemon(live, "--poll", "0.1")
+    daemons.append(daemon)
+    daemon.wait_ready()
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"this is not a database\n" * 100)
+    os.replace(garbage, live.db)
+    daemon.wait_for(lambda: any("could not read the log" in line for _, line in daemon.err))
+    time.sleep(2)  # twenty polls
+    complaints = [line for _, line in daemon.err if "could not read the log" in line]
+    assert len(complaints) == 1, complaints
+    os.replace(_other_log(tmp_path / "fixed", overdue=1), live.db)
+    daemon.wait_for(lambda: len(daemon.fired()) == 1)
     assert daemon.stop()[0] == 0

@@ -17,24 +17,29 @@ _HOOK = click.option(
     help="Run CMD (split like a shell would, run without one) for each firing, with the "
          "task's JSON on its stdin.",
 )
+_HOOK_TIMEOUT = click.option(
+    "--hook-timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
+    metavar="SECONDS", help="Stop a hook (and every process it started) after this long.")
 _NO_DESKTOP = click.option("--no-desktop", is_flag=True,
                            help="No desktop notification (notify-send).")
 
 
-def _notifier(hook: str | None, no_desktop: bool, lines: str) -> Notifier:
+def _notifier(hook: str | None, no_desktop: bool, lines: str, hook_timeout: float) -> Notifier:
     from afterview.engine.runtime.hooks import Notifier, parse_hook
 
     try:
         argv = parse_hook(hook)
     except ValueError as error:
         raise Refused(str(error)) from None
-    return Notifier(render.task_json, hook=argv, desktop=not no_desktop, lines=lines)
+    return Notifier(render.task_json, hook=argv, desktop=not no_desktop, lines=lines,
+                    hook_timeout=hook_timeout)
 
 
 @click.command()
 @_HOOK
+@_HOOK_TIMEOUT
 @_NO_DESKTOP
-def tick(hook: str | None, no_desktop: bool) -> None:
+def tick(hook: str | None, hook_timeout: float, no_desktop: bool) -> None:
     """One pass as of now: fire every open task that is due, print what fired, exit.
 
     Prints nothing when nothing was due (quiet under cron).
@@ -43,7 +48,7 @@ def tick(hook: str | None, no_desktop: bool) -> None:
 
     s = session()
     s.actor = "daemon"  # firings are the daemon's work, whoever runs the pass
-    notifier = _notifier(hook, no_desktop, "none" if s.as_json else "text")
+    notifier = _notifier(hook, no_desktop, "none" if s.as_json else "text", hook_timeout)
     fired, now = tick_once(s.engine, notifier)
     if s.as_json:
         emit_json({"fired": [render.task_json(task, now) for task in fired]})
@@ -53,8 +58,9 @@ def tick(hook: str | None, no_desktop: bool) -> None:
 @click.option("--poll", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True,
               metavar="SECONDS", help="How often to look for changes made by other commands.")
 @_HOOK
+@_HOOK_TIMEOUT
 @_NO_DESKTOP
-def daemon(poll: float, hook: str | None, no_desktop: bool) -> None:
+def daemon(poll: float, hook: str | None, hook_timeout: float, no_desktop: bool) -> None:
     """Run in the foreground until SIGTERM or SIGINT, firing tasks as they fall due.
 
     One line per firing on stdout (one JSON object per line with --json); other messages on
@@ -63,7 +69,7 @@ def daemon(poll: float, hook: str | None, no_desktop: bool) -> None:
     from afterview.engine.runtime.daemon import Daemon
 
     s = session()
-    notifier = _notifier(hook, no_desktop, "json" if s.as_json else "text")
+    notifier = _notifier(hook, no_desktop, "json" if s.as_json else "text", hook_timeout)
     s.engine.settings  # noqa: B018  # open (or create) the database now: refuse before starting
     path = s.db_path
     s.close()  # the daemon's threads open their own connections

@@ -142,7 +142,11 @@ class Daemon:
         self._planned: dict[str, datetime] = {}
         self._planned_lock = threading.Lock()
         self._firing_failures: dict[str, _Backoff] = {}
-        self._firing_stores = threading.local()  # each firing thread's own connection
+        # The firing thread's own connection, kept between firings; the watch job closes it
+        # when the file is replaced.
+        self._firing_lock = threading.Lock()
+        self._firing_store: EventStore | None = None
+        self._firing_file: tuple[int, int] | None = None
 
     def run(self) -> int:
         """Block until stopped; the exit status (0: stopped by a signal)."""
@@ -260,11 +264,17 @@ class Daemon:
         if found != self._file:
             log(f"the database {self.db_path} was replaced by another file; reading it now")
             self._file = found
+            # Every connection to the old file is closed before the new one is opened: the
+            # last to close takes the old file's -wal with it, which the new file must not
+            # read as its own.
+            with self._firing_lock:
+                self._close_firing_store()
             if self._watch_store is not None:
                 with contextlib.suppress(Exception):
                     self._watch_store.close()
             self._watch_store, self._seen_token = None, None
             self._last_reconcile = 0.0  # announce the new file in one line, not a line a task
+            self._reading.resume_at = 0.0  # a new file is read at once, whatever failed before
         return True
 
     def _reconcile(self, store: EventStore, *, announce: bool) -> None:
@@ -337,24 +347,24 @@ class Daemon:
 
     def _fire_on_this_thread(self, application_id: str,
                              task_id: str) -> tuple[Task | None, datetime]:
-        """Fire on this worker thread's own connection, opened on its first firing and kept
+        """Fire on the firing thread's own connection, opened on its first firing and kept
         (opening and closing one per firing cost more than the firing); re-opened when the
         database file was replaced, closed after an error."""
-        local = self._firing_stores
-        current = _identity(self._db_file)  # a stat: cheap beside the firing's fsync
-        if getattr(local, "store", None) is None or local.file != current:
-            self._close_thread_store()
-            local.store, local.file = _open_store(self.db_path), current
-        try:
-            engine = _engine(local.store)
-            return engine.fire(application_id, task_id), engine.now()
-        except Exception:
-            self._close_thread_store()
-            raise
+        with self._firing_lock:
+            current = _identity(self._db_file)  # a stat: cheap beside the firing's fsync
+            if self._firing_store is None or self._firing_file != current:
+                self._close_firing_store()
+                self._firing_store, self._firing_file = _open_store(self.db_path), current
+            try:
+                engine = _engine(self._firing_store)
+                return engine.fire(application_id, task_id), engine.now()
+            except Exception:
+                self._close_firing_store()
+                raise
 
-    def _close_thread_store(self) -> None:
-        local = self._firing_stores
-        store, local.store, local.file = getattr(local, "store", None), None, None
+    def _close_firing_store(self) -> None:
+        """Close the firing connection (the caller holds the firing lock)."""
+        store, self._firing_store = self._firing_store, None
         if store is not None:
             with contextlib.suppress(Exception):
                 store.close()
