@@ -147,6 +147,8 @@ class Daemon:
         self._firing_lock = threading.Lock()
         self._firing_store: EventStore | None = None
         self._firing_file: tuple[int, int] | None = None
+        self._firing_engine: Engine | None = None
+        self._firing_generation = self._generation = 0  # the latter moves at each reconcile
 
     def run(self) -> int:
         """Block until stopped; the exit status (0: stopped by a signal)."""
@@ -278,6 +280,7 @@ class Daemon:
         return True
 
     def _reconcile(self, store: EventStore, *, announce: bool) -> None:
+        self._generation += 1
         engine = _engine(store)
         now = engine.now()
         wanted = {
@@ -355,8 +358,13 @@ class Daemon:
             if self._firing_store is None or self._firing_file != current:
                 self._close_firing_store()
                 self._firing_store, self._firing_file = _open_store(self.db_path), current
+            # An engine caches the settings: a new one after each reconcile (a setting may
+            # have changed), the same one while only firings happen.
+            if self._firing_engine is None or self._firing_generation != self._generation:
+                self._firing_engine = _engine(self._firing_store)
+                self._firing_generation = self._generation
             try:
-                engine = _engine(self._firing_store)
+                engine = self._firing_engine
                 return engine.fire(application_id, task_id), engine.now()
             except Exception:
                 self._close_firing_store()
@@ -364,7 +372,7 @@ class Daemon:
 
     def _close_firing_store(self) -> None:
         """Close the firing connection (the caller holds the firing lock)."""
-        store, self._firing_store = self._firing_store, None
+        store, self._firing_store, self._firing_engine = self._firing_store, None, None
         if store is not None:
             with contextlib.suppress(Exception):
                 store.close()
