@@ -320,3 +320,20 @@ def test_an_unclosed_quote_is_a_bad_line_not_a_swallowed_file(engine: Engine) ->
     with pytest.raises(InvalidValue, match=r"a\.csv line 3: unexpected end of data"):
         import_csv(engine, 'Company,Role,Date\nA,B,2026-11-01\n"C,D,2026-11-01\nE,F,2026-11-02\n',
                    "a.csv")
+
+
+def test_an_import_that_would_leave_two_accepted_applications_is_refused(
+        cli: CLI, tmp_path: Path) -> None:
+    other = CLI(tmp_path / "other.db")
+    for search, company in ((cli, "Acme"), (other, "Globex")):
+        search.ok("apply", company, "Engineer", "--at", "2026-11-02")
+        search.ok("offer", f"{company.lower()}-engineer", "--salary", "100000", "--at", "2026-11-10")
+        search.ok("accept", f"{company.lower()}-engineer", "--at", "2026-11-12")
+    backup = tmp_path / "globex.json"
+    other.ok("export", "-o", str(backup))
+    before = cli.event_count()
+    line = cli.refused("import", str(backup))
+    assert "(OfferAccepted): it would leave 'globex-engineer' accepted while 'acme-engineer'" in line
+    assert cli.event_count() == before and cli.ok("verify").startswith("ok")
+    fresh = CLI(tmp_path / "fresh.db")
+    fresh.ok("import", str(backup))  # alone, the same backup is fine

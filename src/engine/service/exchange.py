@@ -273,10 +273,12 @@ def _short(value: object) -> str:
     return text if len(text) <= 42 else text[:39] + "..."
 
 
-def _check_history(engine: Engine, wanted: list[JsonObject], name: str) -> None:
+def _check_history(engine: Engine, wanted: list[JsonObject],
+                   name: str) -> dict[str, tuple[Application, dict[str, int]]]:
     """Replay each application that gains events, its events here and then the imported
     ones, through the lifecycle: an impossible history (accepted without an offer, a fact
-    before the submission, a correction of nothing) is refused."""
+    before the submission, a correction of nothing) is refused. Returns each such
+    application as it would be, with the positions of its imported events."""
     from afterview.engine.domain import lifecycle
     from afterview.engine.domain.state import Fact, effective, evolve
     from afterview.engine.service.api import to_fact
@@ -289,6 +291,7 @@ def _check_history(engine: Engine, wanted: list[JsonObject], name: str) -> None:
                     datetime.fromisoformat(event["occurred_at"]),
                     ev.from_data(event["type"], event["schema_version"], event["data"]))
         by_stream.setdefault(event["stream_id"], []).append((event["position"], fact))
+    replayed: dict[str, tuple[Application, dict[str, int]]] = {}
     for stream_id, imported in by_stream.items():
         here = [(0, to_fact(stored)) for stored in engine.store.read_stream(stream_id)]
         position_of = {fact.event_id: position for position, fact in [*here, *imported]}
@@ -311,6 +314,35 @@ def _check_history(engine: Engine, wanted: list[JsonObject], name: str) -> None:
                 _impossible(name, position_of[fact.event_id], fact,
                             f"is not possible when {stream_id} is {app.state}")
             evolve(app, fact)
+        replayed[stream_id] = (app, position_of)
+    return replayed
+
+
+def _check_one_acceptance(engine: Engine, wanted: list[JsonObject],
+                          replayed: dict[str, tuple[Application, dict[str, int]]],
+                          name: str, versions: dict[str, int | None]) -> None:
+    """At most one accepted application, imports too: an import that would leave a second
+    application accepted is refused. When it brings an acceptance, the append expects the
+    version of every other application it read, so a concurrent ``accept`` cannot slip in
+    between (as for the ``accept`` command)."""
+    from afterview.engine.domain import lifecycle
+
+    brought = [event for event in wanted if event["type"] == "OfferAccepted"
+               and replayed[event["stream_id"]][0].state == lifecycle.ACCEPTED]
+    if not brought:
+        return
+    others = [a for a in engine.applications() if a.id not in replayed]
+    versions.update({other.id: other.version for other in others})
+    accepted = [a.id for a in others if a.state == lifecycle.ACCEPTED]
+    accepted += [app.id for app, _ in replayed.values() if app.state == lifecycle.ACCEPTED]
+    if len(accepted) > 1:
+        event = brought[0]
+        other = next(a for a in accepted if a != event["stream_id"])
+        raise InvalidValue(
+            f"{name}: event at position {event['position']} (OfferAccepted): it would leave "
+            f"{event['stream_id']!r} accepted while {other!r} is accepted too: withdraw that "
+            "one first (void its acceptance); at most one application is accepted, so "
+            "nothing was imported")
 
 
 def _impossible(name: str, position: int, fact: Fact, why: str) -> None:
@@ -363,7 +395,8 @@ def import_json(engine: Engine, text: str, name: str, *,
                 versions[stream_id] = missing[0]["version"] - 1
             wanted += missing
         wanted.sort(key=lambda event: event["position"])
-        _check_history(engine, wanted, name)
+        replayed = _check_history(engine, wanted, name)
+        _check_one_acceptance(engine, wanted, replayed, name, versions)
         return wanted, Pending(_exported_rows(wanted, name), versions, engine.now())
 
     # A concurrent writer moved a stream: look again.
