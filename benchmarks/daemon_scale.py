@@ -38,6 +38,7 @@ def make_log(path: Path, tasks: int) -> None:
     from afterview.engine.domain import events as ev
     from afterview.engine.service.api import Engine
     from afterview.engine.service.batch import run_batch
+    from afterview.engine.service.unit_of_work import Actor
     from afterview.engine.store import open_store
 
     store = open_store(path)
@@ -49,11 +50,10 @@ def make_log(path: Path, tasks: int) -> None:
         def build(batch: Any) -> None:
             for number in range(tasks):
                 app_id = f"company-{number:05d}-engineer"
-                batch.claim(app_id)
                 batch.record(app_id, ev.ApplicationSubmitted(f"Company {number}", "Engineer"),
                              submitted)
 
-        run_batch(engine, build, actor="cli")
+        run_batch(engine, build, actor=Actor.CLI)
     finally:
         store.close()
 

@@ -73,3 +73,17 @@ def test_make_db_never_writes_into_an_existing_file(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and len(done.stderr.splitlines()) == 1
     assert db.read_bytes() == b"someone's data"
+
+
+def test_the_daemon_benchmark_fires_every_task_once_in_tick_and_in_the_daemon(
+        tmp_path: Path) -> None:
+    script = BENCH.with_name("daemon_scale.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
+    done = subprocess.run([sys.executable, str(script), "--tasks", "20", "--rounds", "1",
+                           "--poll", "0.2", "--json", "--dir", str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(done.stdout)["rounds"]
+    assert result["tick"]["fired"] == result["daemon"]["fired"] == 20
+    assert result["tick"]["lines"] == 20 and result["daemon"]["lines"] <= 20 + 4
+    assert result["daemon"]["exit"] == 0
