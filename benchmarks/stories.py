@@ -188,7 +188,11 @@ class Story:
         self._record(ev.OfferReceived(_terms(base, rng), respond_by))
         if rng.random() < 0.4:
             self._after(0.2, 1)
-            self._record(ev.DecisionTimeRequested(self.at + timedelta(days=rng.uniform(3, 6))))
+            # Asking for time never shortens the deadline (that is refused): the company's,
+            # else the decision task's, at most 2 business days (4 calendar days) away.
+            later_of = max(self.at, respond_by) if respond_by is not None else (
+                self.at + timedelta(days=4))
+            self._record(ev.DecisionTimeRequested(later_of + timedelta(days=rng.uniform(3, 6))))
         if accept or rng.random() < 0.5:
             self._after(0.5, 1.5)
             self._record(ev.CounterOfferMade(_terms(base + 15_000, rng), ("market",),

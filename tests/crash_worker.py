@@ -292,7 +292,7 @@ def appends(db: str, prefix: str, kill_at: int | None = None, when: str = "") ->
         app_id = app_id.application.id
         steps: list[Any] = [
             ev.NoteAdded(f"note {number}"),
-            ev.InterviewScheduled(1, "2026-11-25T10:00:00-05:00"),
+            ev.InterviewScheduled(1, "2026-11-18T10:00:00-05:00"),  # held before now
             ev.InterviewHeld(1, ("Ana",)),
             ev.ThankYouSent(("Ana",)),
             ev.OfferReceived(ev.OfferTerms("USD", 100000 + number)),

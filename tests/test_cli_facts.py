@@ -41,11 +41,14 @@ def test_apply_records_every_detail_and_makes_unique_ids_from_company_and_role(c
     assert submitted["data"]["company"] == "Acme Corp"
     assert submitted["data"]["contacts"] == ["Ann Lee", "Bo Chen"]
 
-    again = cli.json("apply", "ACME corp", "Backend  engineer!")  # same words, other spelling
+    # The same job within 60 days is refused unless applying again on purpose.
+    assert "add --again" in cli.refused("apply", "ACME corp", "Backend  engineer!", code=1)
+    again = cli.json("apply", "ACME corp", "Backend  engineer!", "--again")  # other spelling
     assert again.keys() >= APPLICATION_KEYS
     assert (again["id"], again["company"], again["state"]) == (
         "acme-corp-backend-engineer-2", "ACME corp", "applied")
-    assert cli.ok("apply", "Acme Corp", "Backend Engineer").strip() == "acme-corp-backend-engineer-3"
+    assert cli.ok("apply", "Acme Corp", "Backend Engineer", "--again").strip() == (
+        "acme-corp-backend-engineer-3")
     assert cli.ok("apply", "Acme", "SRE", "--id", "acme-sre-2027").strip() == "acme-sre-2027"
     assert sorted(a["id"] for a in cli.json("list")) == [
         "acme-corp-backend-engineer", "acme-corp-backend-engineer-2",
@@ -56,13 +59,18 @@ def test_interview_debrief_thanks_and_follow_up(cli: CLI) -> None:
     cli.ok("apply", "Globex", "Data Engineer", "--at", "2026-11-02")
     cli.ok("interview", "globex", "--on", "2026-11-10T14:00", "--kind", "video",
            "--with", "Bob Stone", "--at", "2026-11-05T11:00")
-    cli.ok("debrief", "glob", "--with", "Bob Stone", "--question", "Why us?",
-           "--answer", "Your public API", "--better", "Name the product I would work on",
-           "--question", "Salary expectations?", "--note", "friendly", "--at", "2026-11-10T15:30")
+    # Answers and tips paired by position must match the questions, or are refused.
+    assert "1 --answer" in cli.refused(
+        "debrief", "glob", "--question", "Why us?", "--answer", "Your public API",
+        "--question", "Salary expectations?", code=2)
+    cli.ok("debrief", "glob", "--with", "Bob Stone",
+           "--qa", "Why us?", "Your public API", "Name the product I would work on",
+           "--qa", "Salary expectations?", "", "", "--note", "friendly", "--at", "2026-11-10T15:30")
     shown = cli.json("show", "globex")
     tasks = {t["kind"]: t for t in shown["tasks"]}
     assert shown["state"] == "interviewing"
-    assert tasks["thank-you"]["due_at"] == "2026-11-11T15:30:00-05:00"  # 24 hours later
+    # 24 hours after the interview itself (14:00), not after the debrief
+    assert tasks["thank-you"]["due_at"] == "2026-11-11T14:00:00-05:00"
     assert "follow-up-interview" in tasks
 
     cli.ok("thanks", "globex", "--to", "Bob Stone", "--at", "2026-11-10T18:00")
@@ -101,7 +109,8 @@ def test_offer_time_to_decide_counter_revised_offer_accept_and_notice(cli: CLI) 
     assert (offer["currency"], offer["base"], offer["bonus_percent"], offer["signing"],
             offer["equity_per_year"], offer["relocation"], offer["benefits"]) == (
         "EUR", 120000, 10, 5000, 8000, 3000, ["dental", "gym"])
-    assert (offer["respond_by"], offer["revised"]) == ("2026-11-24T09:00:00-05:00", False)
+    # a date alone is that whole day: the deadline ends at workday_end, the task is due at 09:00
+    assert (offer["respond_by"], offer["revised"]) == ("2026-11-24T17:00:00-05:00", False)
     assert [(t["kind"], t["due_at"]) for t in shown["tasks"]] == [
         ("offer-decision", "2026-11-24T09:00:00-05:00")]
 

@@ -30,7 +30,14 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
      "ambiguous application 'acme': it could be acme-backend-engineer, acme-backend-engineer-2"),
     (("interview", "nosuch", "--on", "2026-11-25"), RULES,
      "unknown application 'nosuch': the applications are acme-backend-engineer"),
-    (("interview", "globex"), USAGE, "Missing option '--on'"),
+    (("interview", "globex"), USAGE, "use --on WHEN to schedule or move an interview, or --cancel"),
+    (("interview", "globex", "--cancel"), RULES, "nothing to cancel"),
+    (("interview", "hooli", "--cancel"), RULES, "cannot 'interview --cancel'"),
+    (("apply", "ACME", "backend engineer"), RULES, "add --again to apply a second time"),
+    (("discard", "globex", "--reason", " "), USAGE, "cannot be empty"),
+    (("discard", "globex"), USAGE, "Missing option '--reason'"),
+    (("start-date", "initech", "2027-01-11"), RULES, "cannot 'start-date'"),
+    (("vacation", "2026-12-31", "2026-12-24"), USAGE, "end (2026-12-24) before they start"),
     (("interview", "globex", "--on", "2026-11-25", "--kind", "zoom"), USAGE, "'zoom'"),
     (("interview", "globex", "--on", "2026-13-01"), USAGE, "month must be in 1..12"),
     (("interview", "initech", "--on", "2026-11-25"), RULES,
@@ -45,12 +52,12 @@ CASES: list[tuple[tuple[str, ...], int, str]] = [
     (("offer", "globex", "--salary", "lots"), USAGE, "--salary 'lots' is not a number"),
     (("offer", "globex", "--salary", "NaN"), USAGE, "not a finite amount"),
     (("offer", "globex", "--salary", "0"), USAGE, "above 0"),
-    (("offer", "globex"), USAGE, "Missing option '--salary'"),
+    (("offer", "globex", "--bonus", "5000"), USAGE, "--salary is needed"),
     (("offer", "globex", "--salary", "100000", "--currency", "dollars"), USAGE, "currency code"),
     (("offer", "globex", "--salary", "100000", "--signing", "-1"), USAGE, "--signing"),
     (("offer", "globex", "--salary", "100000", "--respond-by", "2026-02-30"), USAGE, "--respond-by"),
-    (("offer", "initech", "--salary", "100000"), RULES, "cannot 'offer' application "
-     "'initech-platform-engineer': it is offered"),
+    (("offer", "hooli", "--salary", "100000"), RULES, "cannot 'offer' application "
+     "'hooli-staff-engineer': it is declined"),
     (("ask-time", "globex", "--until", "2026-12-01"), RULES, "it is applied"),
     (("ask-time", "initech"), USAGE, "Missing option '--until'"),
     (("ask-time", "initech", "--until", "2026-11-01"), USAGE, "has passed"),
@@ -120,7 +127,7 @@ def search(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CLI, dict
     cli = CLI(tmp_path_factory.mktemp("refusals") / "afterview.db")
     cli.ok("config", "set", "timezone", ZONE)
     cli.ok("apply", "Acme", "Backend Engineer", "--at", "2026-11-02")
-    cli.ok("apply", "Acme", "Backend Engineer", "--at", "2026-11-02")
+    cli.ok("apply", "Acme", "Backend Engineer", "--at", "2026-11-02", "--again")
     cli.ok("apply", "Globex", "Data Engineer", "--at", "2026-11-02")
     cli.ok("apply", "Initech", "Platform Engineer", "--at", "2026-11-02")
     cli.ok("offer", "initech", "--salary", "100000", "--at", "2026-11-16")

@@ -161,6 +161,7 @@ def test_agenda_until_a_date_takes_the_whole_day_and_all_shows_closed_tasks(sear
     closed = {(t["application"], t["kind"], t["status"]) for t in everything
               if t["status"] != "open"}
     assert closed == {("initech-platform-engineer", "follow-up-application", "closed"),  # replied
+                      ("initech-platform-engineer", "debrief", "closed"),  # the offer came
                       ("hooli-staff-engineer", "follow-up-application", "closed")}  # declined
 
 

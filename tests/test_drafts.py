@@ -108,7 +108,11 @@ def test_more_time_acceptance_and_resignation_carry_their_dates(search: Engine) 
     assert "Monday, January 4, 2027" in acceptance and "96,500 USD" in acceptance
     resignation = _draft(search, "resignation", accepted)
     assert "last working day will be Friday, January 1, 2027" in resignation
-    assert "two weeks'" in resignation
+    assert "giving 14 days' notice" in resignation  # the real period, not "two weeks"
+    # With the holiday calendar, the last working day is a business day: 1 January is not.
+    search.set_setting("country", "US")
+    on_calendar = _draft(search, "resignation", accepted, calendar=search.calendar())
+    assert "last working day will be Thursday, December 31, 2026" in on_calendar
     # The letter goes to your current employer: nothing about the new job.
     _has_none_of(resignation, ACME_ONLY)
     for text in (more, acceptance, resignation):

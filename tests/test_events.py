@@ -122,8 +122,8 @@ def test_every_older_schema_version_has_an_upcaster() -> None:
 
 
 def test_unknown_type_is_a_named_error_not_a_crash() -> None:
-    with pytest.raises(ev.UnknownEventType, match="InterviewCancelled"):
-        ev.from_data("InterviewCancelled", 1, {})
+    with pytest.raises(ev.UnknownEventType, match="InterviewTeleported"):
+        ev.from_data("InterviewTeleported", 1, {})
 
 
 # --- an old stored shape, read through the engine and the CLI ---------------------
@@ -172,14 +172,14 @@ def test_unknown_event_type_is_reported_with_its_position(cli: CLI) -> None:
     cli.ok("apply", "Acme", "Backend Engineer")
     before = cli.event_count()
     future = NewEvent("acme-backend-engineer", "00000000-0000-4000-8000-000000000003",
-                      "InterviewCancelled", 1, {"round": 1}, {}, "2026-11-20T09:30:00-05:00")
+                      "InterviewTeleported", 1, {"round": 1}, {}, "2026-11-20T09:30:00-05:00")
     _append_raw(cli.db, future)
     position = before + 1
 
     done = cli.run("verify")
     assert done.returncode == 1
-    assert f"position {position}: unreadable InterviewCancelled" in done.stdout
+    assert f"position {position}: unreadable InterviewTeleported" in done.stdout
     assert "Traceback" not in done.stderr
     # Reading that application is refused in one line naming the type, not a traceback.
     line = cli.refused("show", "acme-backend-engineer", code=1)
-    assert "InterviewCancelled" in line
+    assert "InterviewTeleported" in line

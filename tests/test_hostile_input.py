@@ -182,6 +182,10 @@ FACT_ARGV: dict[str, list[str]] = {
     "NoticeGiven": ["notice", "APP"],
     "NoteAdded": ["note", "APP", "text"],
     "ContactAdded": ["contact", "APP", "Ana"],
+    "InterviewRescheduled": ["interview", "APP", "--on", "2026-11-26T10:00"],
+    "InterviewCancelled": ["interview", "APP", "--cancel"],
+    "StartDateRecorded": ["start-date", "APP", "2027-01-11"],
+    "ApplicationDiscarded": ["discard", "APP", "--reason", "entered twice"],
 }
 # The facts that lead from a new application to each state.
 PATHS: dict[str, list[str]] = {

@@ -176,9 +176,8 @@ def test_importing_the_spreadsheet_again_skips_every_row(engine: Engine) -> None
     ("Hooli,ML Engineer,25/10/2026,applied", "add --day-first"),
     ("Hooli,ML Engineer,,applied", "line 3: the date applied is empty"),
     ("Hooli,ML Engineer,2026-11-01,ghosted", "line 3: unknown status 'ghosted'"),
-    ("Hooli,ML Engineer,2026-11-01,offered", "line 3: status offered needs the offered salary"),
     ("Hooli,ML Engineer,2026-12-01,applied", "line 3: the date applied '2026-12-01' is in the future"),
-    ("Hooli,ML Engineer,2026-11-01,negotiating", "line 3: status negotiating needs the offered"),
+    ("Hooli,ML Engineer,2026-11-01,negotiating", "line 3: status negotiating needs your counter"),
 ])
 def test_a_bad_row_names_its_line_and_nothing_is_imported(engine: Engine, row: str,
                                                           complaint: str) -> None:
@@ -188,6 +187,14 @@ def test_a_bad_row_names_its_line_and_nothing_is_imported(engine: Engine, row: s
         import_csv(engine, sheet, "/home/me/applications.csv")
     assert str(refused.value).startswith("applications.csv line ") and complaint in str(refused.value)
     assert engine.store.head() == before
+
+
+def test_an_offer_row_without_a_salary_imports_as_terms_not_recorded(engine: Engine) -> None:
+    sheet = "Company,Role,Date,Status\nHooli,ML Engineer,2026-11-01,Offer\n"
+    import_csv(engine, sheet, "applications.csv")
+    (app,) = engine.applications()
+    assert app.state == "offered" and app.offer is not None and app.offer.terms is None
+    assert [t.kind for t in app.open_tasks()] == ["offer-decision"]
 
 
 def test_a_bad_row_from_the_command_line_is_one_error_line_and_appends_nothing(

@@ -21,7 +21,9 @@ CLI_MD_MOVES: dict[str, tuple[str, frozenset[str], str]] = {
     "apply": ("ApplicationSubmitted", frozenset({"new"}), "applied"),
     "interview": ("InterviewScheduled", frozenset({"applied", "interviewing"}), "interviewing"),
     "debrief": ("InterviewHeld", frozenset({"applied", "interviewing"}), "interviewing"),
-    "offer": ("OfferReceived", frozenset({"applied", "interviewing", "negotiating"}), "offered"),
+    # A new offer while offered is a revised offer.
+    "offer": ("OfferReceived", frozenset({"applied", "interviewing", "offered", "negotiating"}),
+              "offered"),
     "counter": ("CounterOfferMade", frozenset({"offered", "negotiating"}), "negotiating"),
     "accept": ("OfferAccepted", frozenset({"offered", "negotiating"}), "accepted"),
     "withdraw": ("ApplicationWithdrawn", _OPEN, "withdrawn"),

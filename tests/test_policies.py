@@ -342,12 +342,13 @@ def test_a_start_too_soon_for_notice_warns_and_still_accepts(cli: CLI) -> None:
     done = cli.run("accept", "acme", "--start", "2026-12-01")
     assert done.returncode == 0, done.stderr
     warnings = done.stderr.strip().splitlines()
-    # Start Tue 1 Dec - 3 - 14 days = Sat 14 November, before now (Fri 20).
+    # Start Tue 1 Dec - 3 days = Sat 28 Nov, so the last working day is Fri 27; 14 days
+    # before that is Fri 13 November, before now (Fri 20).
     assert len(warnings) == 1 and warnings[0].startswith("warning: ")
-    assert "2026-11-14" in warnings[0]
+    assert "2026-11-13" in warnings[0]
     tasks = cli.json("agenda")
     notice = [t for t in tasks if t["kind"] == "resignation-notice"]
-    assert [t["due_at"] for t in notice] == ["2026-11-14T09:00:00-05:00"]
+    assert [t["due_at"] for t in notice] == ["2026-11-13T09:00:00-05:00"]
     assert notice[0]["overdue"] is True
     assert cli.json("status", "acme")["state"] == "accepted"
 

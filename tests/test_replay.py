@@ -146,7 +146,8 @@ def test_tasks_as_of_a_time(stepping: Engine, clock: SteppingClock) -> None:
                   for m in ("2026-11-05T12:00", "2026-11-10T12:00"))
     )
     assert before == {"follow-up-application": "open"}
-    assert after == {"follow-up-application": "closed"}  # the interview answered it
+    # the interview answered it, and its debrief is still to do
+    assert after == {"follow-up-application": "closed", "debrief": "open"}
 
 
 # --- the audit history ----------------------------------------------------------------

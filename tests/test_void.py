@@ -36,7 +36,8 @@ def test_voiding_an_interview_recomputes_state_and_reopens_what_it_closed(
     app_id = applied(stepping)
     interview = record(stepping, clock, app_id, ev.InterviewScheduled(1, new_york("2026-11-25T10:00")))
     assert stepping.application(app_id).state == "interviewing"
-    assert tasks(stepping.application(app_id)) == {"follow-up-application": "closed"}
+    assert tasks(stepping.application(app_id)) == {"follow-up-application": "closed",
+                                                   "debrief": "open"}
 
     clock.advance(minutes=1)
     after = stepping.void(interview[:8], "entered on the wrong application").application
@@ -125,7 +126,8 @@ def test_history_marks_voided_facts_and_what_they_caused(stepping: Engine,
     stepping.void(interview, "wrong application")
     rows = history_rows(stepping.stored_events(app_id))
     voided = [(r["type"], r["event_id"] == interview) for r in rows if r["voided"]]
-    assert voided == [("InterviewScheduled", True), ("TaskClosed", False)]
+    assert voided == [("InterviewScheduled", True), ("TaskClosed", False),
+                      ("TaskScheduled", False)]
     assert [(r["type"], r["state_after"]) for r in rows if not r["voided"]] == [
         ("ApplicationSubmitted", "applied"), ("TaskScheduled", "applied"),
         ("EventVoided", "applied")]

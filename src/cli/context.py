@@ -168,6 +168,21 @@ def when(text: str | None, option: str = "--at", *, whole_day: bool = False) -> 
         raise Refused(f"{option}: {error}") from None
 
 
+def deadline(text: str | None, option: str) -> tuple[datetime | None, bool]:
+    """A company's deadline: a date alone is that whole day, so it ends at ``workday_end``
+    (and says so: the second value is True)."""
+    if text is None:
+        return None, False
+    from afterview.engine.domain.calendar import CalendarError, parse_deadline
+
+    engine = session().engine
+    try:
+        return parse_deadline(text, now=engine.now(), tz=engine.tz,
+                              workday_end=engine.settings.workday_end_time)
+    except CalendarError as error:
+        raise Refused(f"{option}: {error}") from None
+
+
 def required_when(text: str, option: str) -> datetime:
     """A WHEN that an option requires."""
     moment = when(text, option)
@@ -214,8 +229,9 @@ def complete_task(ctx: click.Context, _param: click.Parameter, incomplete: str) 
     """TASK: the open tasks whose id starts with what was typed, soonest first."""
     from afterview.engine.service.api import tasks_of
 
-    return _completing(ctx, lambda engine: [t.id for t in tasks_of(engine.applications())
-                                            if t.id.startswith(incomplete)])
+    return _completing(ctx, lambda engine: [
+        name for t in tasks_of(engine.applications()) for name in (t.ref, t.id)
+        if name.startswith(incomplete)])
 
 
 def complete_setting(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:

@@ -31,16 +31,18 @@ if TYPE_CHECKING:
 @click.option("--location", help="Where the job is.")
 @click.option("--contact", "contacts", multiple=True, metavar="NAME", help="A person there (repeatable).")
 @click.option("--at", "at", metavar="WHEN", help="When you applied (default: now).")
+@click.option("--again", is_flag=True,
+              help="Apply again to a company and role you applied for in the last 60 days.")
 def apply(company: str, role: str, application_id: str | None, source: str | None,
           url: str | None, location: str | None, contacts: tuple[str, ...],
-          at: str | None) -> None:
+          at: str | None, again: bool) -> None:
     """Record that you applied for ROLE at COMPANY; prints the new application's id."""
     from afterview.engine.domain.events import ApplicationSubmitted
 
     s = session()
     result = s.engine.apply(
         ApplicationSubmitted(company.strip(), role.strip(), source, url, location, contacts),
-        application_id=application_id, at=when(at),
+        application_id=application_id, at=when(at), again=again,
     )
     if s.as_json:
         emit_json(views.application_json(result.application))
@@ -72,30 +74,23 @@ def echo_recorded(result: Result) -> None:
     if s.as_json:
         emit_json(views.application_json(result.application, s.engine.now(), detail=True))
         return
-    application = result.application
-    from afterview.engine.domain.events import TaskScheduled
-
-    scheduled = [(f.stream_id, f.event) for f in result.facts
-                 if isinstance(f.event, TaskScheduled)]
-    click.echo(f"{application.id}: {render.state_label(application.state)}")
-    for stream_id, task in scheduled:
-        if stream_id == application.id:
-            click.echo(f"  task {task.task_id} due {render.short_time(task.due_at)}: {task.title}")
-    for stream_id, task in scheduled:
-        if stream_id != application.id:
-            click.echo(f"  task {task.task_id} on {stream_id}: {task.title}")
+    click.echo("\n".join(views.confirmation(result.application, result.facts)))
 
 
 @click.command("list")
 @click.option("--state", "state", type=click.Choice(render.STATE_ORDER), help="Only this state.")
-def list_(state: str | None) -> None:
-    """Applications with their state, grouped by state (alias: board)."""
+@click.option("--all", "show_all", is_flag=True, help="Also the discarded applications.")
+def list_(state: str | None, show_all: bool) -> None:
+    """Applications with their state, grouped by state (alias: board); an application that
+    went quiet after your follow-ups is marked, with a suggestion to withdraw."""
     s = session()
-    apps = [a for a in s.engine.applications() if state is None or a.state == state]
+    apps = [a for a in s.engine.applications(include_discarded=show_all)
+            if state is None or a.state == state]
+    now = s.engine.now()
     if s.as_json:
-        emit_json([views.application_json(a) for a in sorted(apps, key=lambda a: a.id)])
+        emit_json([views.application_json(a, now) for a in sorted(apps, key=lambda a: a.id)])
     else:
-        click.echo(render.board(apps))
+        click.echo(render.board(apps, now))
 
 
 board = click.Command("board", callback=list_.callback, params=list_.params,
@@ -112,11 +107,15 @@ def show(app: str) -> None:
     application, others = s.engine.with_others(app)
     now = s.engine.now()
     settings = s.engine.settings
+    # The plan's last working day skips holidays: the calendar (and its holiday table) is
+    # loaded only for an accepted application with a start date.
+    planned = application.state == "accepted" and application.start_date is not None
+    calendar = s.engine.calendar() if planned else None
     if s.as_json:
         emit_json(views.application_json(application, now, detail=True, settings=settings,
-                                          others=others))
+                                          others=others, calendar=calendar))
     else:
-        click.echo(show_text(application, now, settings, others))
+        click.echo(show_text(application, now, settings, others, calendar))
 
 
 @click.command()
@@ -146,7 +145,8 @@ def status(app: str | None, as_of: str | None, known_at: str | None) -> None:
 @click.command()
 @click.argument("app", metavar="APP", shell_complete=complete_application)
 def history(app: str) -> None:
-    """Every event of an application in order, with the state after each; voided marked."""
+    """Every event of an application in order, with the state after each; voided marked.
+    APP "profile" lists the settings and days off recorded."""
     from afterview.engine.service.audit import history as history_of
 
     s = session()

@@ -11,15 +11,15 @@ from afterview.cli.commands.core import echo_recorded, record_fact
 from afterview.cli.context import (
     Refused,
     complete_application,
+    deadline,
     money,
-    required_money,
     required_when,
     session,
     when,
 )
 
 if TYPE_CHECKING:
-    from afterview.engine.domain.events import OfferTerms
+    from afterview.engine.domain.events import JsonObject, OfferTerms
 
 _AT = click.option("--at", "at", metavar="WHEN", help="When it happened (default: now).")
 _APP = click.argument("app", metavar="APP", shell_complete=complete_application)
@@ -30,7 +30,7 @@ REASONS = ("commute", "relocation", "degree", "certification", "market", "other"
 class MoneyOptions(TypedDict):
     """The money options as click hands them over (the terms of an offer or counter)."""
 
-    salary: str
+    salary: str | None
     currency: str | None
     bonus: str | None
     signing: str | None
@@ -48,10 +48,12 @@ class MoneyOptions(TypedDict):
 Command = TypeVar("Command", bound=Callable[..., None])
 
 
-def _money_options(command: Command) -> Command:
+def _money_options(command: Command, *, salary_required: bool = True) -> Command:
     """The terms of an offer, shared by ``offer`` and ``counter``."""
+    salary_help = "Base salary per year." if salary_required else (
+        "Base salary per year (a revised offer keeps every term it does not repeat).")
     options = [
-        click.option("--salary", required=True, metavar="N", help="Base salary per year."),
+        click.option("--salary", required=salary_required, metavar="N", help=salary_help),
         click.option("--currency", metavar="C", help="Currency code (default: setting, else USD)."),
         click.option("--bonus", metavar="N|P%", help="Yearly bonus: an amount, or a percent of base."),
         click.option("--signing", metavar="N", help="Signing bonus (once)."),
@@ -74,10 +76,22 @@ def _money_options(command: Command) -> Command:
     return command
 
 
+def _offer_options(command: Command) -> Command:
+    return _money_options(command, salary_required=False)
+
+
 def terms_from_options(options: MoneyOptions) -> OfferTerms:
     """Offer terms from the money options; amounts checked, currency defaulted."""
-    from afterview.engine.domain.amounts import currency_code
     from afterview.engine.domain.events import OfferTerms
+
+    given = given_terms(options)
+    given.setdefault("currency", session().engine.settings.currency)
+    return OfferTerms(**given)
+
+
+def given_terms(options: MoneyOptions) -> JsonObject:
+    """The terms given on the command line, by OfferTerms field; amounts checked."""
+    from afterview.engine.domain.amounts import currency_code
 
     bonus_text = options.get("bonus")
     bonus = bonus_percent = None
@@ -87,18 +101,18 @@ def terms_from_options(options: MoneyOptions) -> OfferTerms:
             raise Refused(f"--bonus {bonus_text!r} is not a plausible percentage")
     else:
         bonus = money(bonus_text, "--bonus")
-    typed = options.get("currency") or session().engine.settings.currency
-    currency = currency_code(typed)
-    if currency is None:
+    typed = options.get("currency")
+    currency = None if typed is None else currency_code(typed)
+    if typed is not None and currency is None:
         raise Refused(f"--currency {typed.strip().upper()!r} is not a currency code: use three "
                       "letters such as USD")
     equity_total = money(options.get("equity_total"), "--equity-total")
     years = options.get("vesting_years")
     if years is not None and equity_total is None:
         raise Refused("--vesting-years goes with --equity-total")
-    return OfferTerms(
+    given: JsonObject = dict(
         currency=currency,
-        base=required_money(options["salary"], "--salary"),
+        base=money(options.get("salary"), "--salary"),
         bonus=bonus,
         bonus_percent=bonus_percent,
         signing=money(options.get("signing"), "--signing"),
@@ -112,23 +126,44 @@ def terms_from_options(options: MoneyOptions) -> OfferTerms:
         commute_cost=money(options.get("commute_cost"), "--commute-cost"),
         remote_days=options.get("remote_days"),
     )
+    return {key: value for key, value in given.items() if value is not None and value != ()}
 
 
 @click.command()
 @_APP
-@click.option("--on", "on", required=True, metavar="WHEN", help="When the interview takes place.")
+@click.option("--on", "on", metavar="WHEN",
+              help="When it takes place; for a round scheduled and not yet held, its new time.")
 @click.option("--round", "round_", type=click.IntRange(1, 50), metavar="N",
-              help="Round number (default: the next one).")
+              help="Round number (default: the pending round, else the next one).")
 @click.option("--kind", type=click.Choice(["phone", "video", "onsite"]), help="How it takes place.")
 @click.option("--with", "interviewers", multiple=True, metavar="NAME", help="Interviewer (repeatable).")
-@click.option("--at", "at", metavar="WHEN", help="When it was arranged (default: now).")
-def interview(app: str, on: str, round_: int | None, kind: str | None,
-              interviewers: tuple[str, ...], at: str | None) -> None:
-    """Record that an interview was scheduled (also a later round)."""
+@click.option("--cancel", is_flag=True, help="The pending round is cancelled.")
+@click.option("--by", type=click.Choice(["me", "company"]), help="Who moved or cancelled it.")
+@click.option("--reason", metavar="T", help="Why it was cancelled.")
+@click.option("--at", "at", metavar="WHEN",
+              help="When it was arranged (default: now, or the interview's time if that has passed).")
+def interview(app: str, on: str | None, round_: int | None, kind: str | None,
+              interviewers: tuple[str, ...], cancel: bool, by: str | None, reason: str | None,
+              at: str | None) -> None:
+    """Record that an interview was scheduled (also a later round), moved or cancelled.
+
+    For a round already scheduled and not yet held, --on moves it (rescheduled): the
+    agenda, show and the calendar then show one interview at the new time."""
+    if cancel == (on is not None):
+        raise Refused("use --on WHEN to schedule or move an interview, or --cancel")
+    if cancel:
+        if kind or interviewers:
+            raise Refused("--kind and --with describe a scheduled interview, not a cancellation")
+        echo_recorded(session().engine.cancel_interview(app, round=round_, by=by, reason=reason,
+                                                        at=when(at)))
+        return
+    if reason is not None:
+        raise Refused("--reason goes with --cancel")
+    assert on is not None
     scheduled_for = required_when(on, "--on")
-    engine = session().engine
-    echo_recorded(engine.schedule_interview(app, scheduled_for, round=round_, kind=kind,
-                                            interviewers=interviewers, at=when(at)))
+    echo_recorded(session().engine.schedule_interview(
+        app, scheduled_for, round=round_, kind=kind, interviewers=interviewers, by=by,
+        at=when(at)))
 
 
 @click.command()
@@ -136,25 +171,34 @@ def interview(app: str, on: str, round_: int | None, kind: str | None,
 @click.option("--round", "round_", type=click.IntRange(1, 50), metavar="N",
               help="Which round (default: the next one not held).")
 @click.option("--with", "interviewers", multiple=True, metavar="NAME", help="Person you met (repeatable).")
+@click.option("--qa", "qas", multiple=True, nargs=3, metavar="QUESTION ANSWER TIP",
+              help='A question, your answer and what you would answer better, kept together '
+                   '(repeatable; "" for an answer or tip you have not got).')
 @click.option("--question", "questions", multiple=True, metavar="Q", help="A question asked (repeatable).")
-@click.option("--answer", "answers", multiple=True, metavar="A", help="Your answer, in question order.")
-@click.option("--better", multiple=True, metavar="B", help="What you would answer better, in question order.")
+@click.option("--answer", "answers", multiple=True, metavar="A",
+              help="Your answer: one per --question, or none at all.")
+@click.option("--better", multiple=True, metavar="B",
+              help="What you would answer better: one per --question, or none at all.")
 @click.option("--note", metavar="T", help="Anything else worth remembering.")
-@_AT
+@click.option("--at", "at", metavar="WHEN",
+              help="When it was held (default: the round's scheduled time once it has passed).")
 def debrief(app: str, round_: int | None, interviewers: tuple[str, ...],
-            questions: tuple[str, ...], answers: tuple[str, ...], better: tuple[str, ...],
-            note: str | None, at: str | None) -> None:
+            qas: tuple[tuple[str, str, str], ...], questions: tuple[str, ...],
+            answers: tuple[str, ...], better: tuple[str, ...], note: str | None,
+            at: str | None) -> None:
     """Record an interview you had: people met, questions, your answers, what to improve."""
     from afterview.engine.domain.events import InterviewHeld, Question
 
-    if len(answers) > len(questions) or len(better) > len(questions):
-        raise Refused("each --answer and --better follows the --question it belongs to")
-    if any(not q.strip() for q in questions):
-        raise Refused("--question cannot be empty")
-    asked = tuple(
-        Question(q, answers[i] if i < len(answers) else None, better[i] if i < len(better) else None)
-        for i, q in enumerate(questions)
-    )
+    for option, given in (("--answer", answers), ("--better", better)):
+        if given and len(given) != len(questions):
+            raise Refused(f"{len(questions)} --question but {len(given)} {option}: give one "
+                          f"{option} per --question (\"\" for none), or use --qa QUESTION "
+                          "ANSWER TIP to keep each together")
+    pairs = [*qas, *zip(questions, answers or ("",) * len(questions),
+                        better or ("",) * len(questions), strict=True)]
+    if any(not q.strip() for q, _, _ in pairs):
+        raise Refused("a question cannot be empty")
+    asked = tuple(Question(q, a.strip() or None, b.strip() or None) for q, a, b in pairs)
     record_fact(app, InterviewHeld(round_, interviewers, asked, note), at)
 
 
@@ -182,25 +226,32 @@ def follow_up(app: str, note: str | None, at: str | None) -> None:
 
 @click.command()
 @_APP
-@_money_options
-@click.option("--respond-by", metavar="WHEN", help="When they want your answer.")
+@_offer_options
+@click.option("--respond-by", metavar="WHEN",
+              help="When they want your answer (a date alone: the end of that working day).")
 @_AT
 def offer(app: str, respond_by: str | None, at: str | None,
           **terms: Unpack[MoneyOptions]) -> None:
-    """Record an offer (while negotiating: the company's revised offer)."""
-    offered, respond = terms_from_options(terms), when(respond_by, "--respond-by")
-    echo_recorded(session().engine.receive_offer(app, offered, respond_by=respond, at=when(at)))
+    """Record an offer; while offered or negotiating, the company's revised offer, which keeps
+    every term it does not repeat. Without terms, the offer is recorded as terms not known."""
+    respond_at, whole_day = deadline(respond_by, "--respond-by")
+    echo_recorded(session().engine.receive_offer(app, given_terms(terms) or None,
+                                                 respond_by=respond_at, whole_day=whole_day,
+                                                 at=when(at)))
 
 
 @click.command("ask-time")
 @_APP
-@click.option("--until", "until", required=True, metavar="WHEN", help="The new date to decide by.")
+@click.option("--until", "until", required=True, metavar="WHEN",
+              help="The new date to decide by (a date alone: the end of that working day).")
 @_AT
 def ask_time(app: str, until: str, at: str | None) -> None:
-    """Record that you asked for time to decide (moves the decision deadline)."""
+    """Record that you asked for time to decide (moves the decision deadline, never earlier)."""
     from afterview.engine.domain.events import DecisionTimeRequested
 
-    record_fact(app, DecisionTimeRequested(required_when(until, "--until")), at)
+    until_at, whole_day = deadline(until, "--until")
+    assert until_at is not None
+    record_fact(app, DecisionTimeRequested(until_at, whole_day), at)
 
 
 @click.command()
@@ -223,11 +274,53 @@ def counter(app: str, reasons: tuple[str, ...], note: str | None, at: str | None
 @click.option("--start", metavar="WHEN", help="Your start date at the new job.")
 @_AT
 def accept(app: str, start: str | None, at: str | None) -> None:
-    """Record that you accepted the offer."""
+    """Record that you accepted the offer (on an accepted one, --start records the start date)."""
     from afterview.engine.domain.events import OfferAccepted
 
     start_at = when(start, "--start")
     record_fact(app, OfferAccepted(start_at.date() if start_at else None), at)
+
+
+@click.command("start-date")
+@_APP
+@click.argument("start", metavar="WHEN")
+@_AT
+def start_date(app: str, start: str, at: str | None) -> None:
+    """Record your start date after accepting: rest days, last working day and notice follow."""
+    from afterview.engine.domain.events import StartDateRecorded
+
+    record_fact(app, StartDateRecorded(required_when(start, "WHEN").date()), at)
+
+
+@click.command()
+@_APP
+@click.option("--reason", required=True, metavar="T", help="Why it was a mistake (a duplicate, ...).")
+@_AT
+def discard(app: str, reason: str, at: str | None) -> None:
+    """Discard an application entered by mistake or twice: it leaves the board, agenda, stats,
+    report and compare (list --all, show and history keep it; void the discard to restore it)."""
+    from afterview.engine.domain.events import ApplicationDiscarded
+
+    record_fact(app, ApplicationDiscarded(reason), at)
+
+
+@click.command()
+@click.argument("first", metavar="FROM")
+@click.argument("last", metavar="TO")
+@click.option("--reason", metavar="T", help="Why (for your records).")
+def vacation(first: str, last: str, reason: str | None) -> None:
+    """Record personal days off, FROM to TO included: deadlines computed later skip them
+    (deadlines already recorded never move)."""
+    from afterview.cli.context import emit_json
+
+    s = session()
+    first_day, last_day = required_when(first, "FROM").date(), required_when(last, "TO").date()
+    s.engine.record_days_off(first_day, last_day, reason)
+    if s.as_json:
+        emit_json({"from": first_day.isoformat(), "to": last_day.isoformat(), "reason": reason})
+    else:
+        click.echo(f"days off {first_day:%a} {first_day.isoformat()} to {last_day:%a} "
+                   f"{last_day.isoformat()}: not business days for deadlines from now on")
 
 
 @click.command()
@@ -323,5 +416,5 @@ def void(event_id: str, reason: str, at: str | None) -> None:
                    f"{render.state_label(result.application.state)}")
 
 
-COMMANDS = [interview, debrief, thanks, follow_up, offer, ask_time, counter, accept, withdraw,
-            declined, feedback, reflect, notice, contact, void]
+COMMANDS = [interview, debrief, thanks, follow_up, offer, ask_time, counter, accept, start_date,
+            withdraw, declined, discard, feedback, reflect, notice, contact, void, vacation]

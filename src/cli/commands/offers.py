@@ -34,15 +34,23 @@ _COLUMNS = ("application", "company", "state", "base", "bonus", "signing", "equi
               help="Also the offers of withdrawn and declined applications.")
 def compare(show_all: bool) -> None:
     """Offers side by side, best first-year total first; one table per currency."""
-    from afterview.engine.domain.offers import compare_offers
+    from afterview.engine.domain.offers import compare_offers, offers_without_terms
 
     s = session()
-    groups = compare_offers(s.engine.applications(), home_currency=s.engine.settings.currency,
+    apps = s.engine.applications()
+    groups = compare_offers(apps, home_currency=s.engine.settings.currency,
                             include_closed=show_all)
+    unknown = offers_without_terms(apps, include_closed=show_all)
     if s.as_json:
-        emit_json([_compared_json(o, group) for group in groups for o in group.offers])
+        emit_json([*(_compared_json(o, group) for group in groups for o in group.offers),
+                   *({"application": a.id, "company": a.company, "role": a.role,
+                      "state": a.state, "terms_recorded": False, "currency": None,
+                      "base": None, "first_year_total": None} for a in unknown)])
     else:
-        click.echo(_compare_text(groups, show_all))
+        text = _compare_text(groups, show_all) if groups or not unknown else ""
+        lines = [f"{a.id} ({a.company}, {a.role}): offer received, terms not recorded "
+                 f"(afterview offer {a.id} --salary N ...)" for a in unknown]
+        click.echo("\n\n".join(part for part in (text, "\n".join(lines)) if part))
 
 
 def _amount(value: Decimal | None) -> str:
@@ -73,7 +81,7 @@ def _compare_text(groups: list[CurrencyGroup], show_all: bool) -> str:
 
 
 def _detail_lines(compared: ComparedOffer) -> str:
-    terms = compared.offer.terms
+    terms = compared.offer.given_terms
     lines = [f"{compared.application.id}:"]
     extras = []
     if terms.benefits:
@@ -86,6 +94,12 @@ def _detail_lines(compared: ComparedOffer) -> str:
         lines.append("  " + "; ".join(extras))
     for pair in compared.rounds:
         lines.append(f"  round {pair.number}: {_round_text(pair)}")
+    from afterview.engine.domain.offers import previous_offer, term_changes
+
+    before = previous_offer(compared.application, compared.offer)
+    changed = term_changes(before.terms if before else None, terms)
+    if changed:
+        lines.append("  changed from the previous offer: " + ", ".join(changed))
     return "\n".join(lines)
 
 
@@ -95,9 +109,10 @@ def _round_text(pair: NegotiationRound) -> str:
     parts = []
     if pair.offer is not None:
         terms = pair.offer.terms
-        parts.append(f"offered {format_money(terms.base, terms.currency)}")
+        parts.append("offered, terms not recorded" if terms is None
+                     else f"offered {format_money(terms.base, terms.currency)}")
     if pair.ask is not None:
-        terms = pair.ask.terms
+        terms = pair.ask.given_terms
         reasons = f" ({', '.join(pair.ask.reasons)})" if pair.ask.reasons else ""
         parts.append(f"you asked {format_money(terms.base, terms.currency)}{reasons}")
     return "; ".join(parts)
@@ -106,7 +121,7 @@ def _round_text(pair: NegotiationRound) -> str:
 def _side_json(offer_round: OfferRound | None) -> JsonObject | None:
     from afterview.engine.domain.offers import total_compensation
 
-    if offer_round is None:
+    if offer_round is None or offer_round.terms is None:
         return None
     comp = total_compensation(offer_round.terms)
     side: JsonObject = {"currency": comp.currency, "base": render.plain_number(comp.base),
@@ -121,7 +136,7 @@ def _side_json(offer_round: OfferRound | None) -> JsonObject | None:
 
 
 def _compared_json(compared: ComparedOffer, group: CurrencyGroup) -> JsonObject:
-    app, comp, terms = compared.application, compared.compensation, compared.offer.terms
+    app, comp, terms = compared.application, compared.compensation, compared.offer.given_terms
     number = render.plain_number
     return {
         "application": app.id, "company": app.company, "role": app.role, "state": app.state,
@@ -135,6 +150,7 @@ def _compared_json(compared: ComparedOffer, group: CurrencyGroup) -> JsonObject:
         "commute_minutes": terms.commute_minutes, "remote_days": terms.remote_days,
         "first_year_total": number(comp.first_year_total),
         "yearly_total": number(comp.yearly_total),
+        "terms_recorded": True,
         "offered_at": render.iso(compared.offer.at),
         "respond_by": render.iso(compared.offer.respond_by),
         "rounds": [{"round": pair.number, "offer": _side_json(pair.offer),
@@ -165,8 +181,10 @@ def draft(kind: str, app: str, until: str | None, start: str | None) -> None:
 
     s = session()
     application = s.engine.application(app)
+    calendar = s.engine.calendar() if kind == "resignation" else None
     text = render_draft(kind, application, s.engine.settings, folder=user_template_folder(),
-                        until=when(until, "--until"), start=when(start, "--start"))
+                        until=when(until, "--until"), start=when(start, "--start"),
+                        calendar=calendar)
     if s.as_json:
         emit_json({"kind": kind, "application": application.id, "text": text})
     else:

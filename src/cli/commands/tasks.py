@@ -29,8 +29,8 @@ def agenda(show_all: bool, until: str | None) -> None:
     if s.as_json:
         emit_json([render.task_json(t, now) for t in tasks])
     elif show_all:
-        click.echo(render.table(("task", "due", "status", "application", "what"),
-                                [(t.id, t.due_at, t.outcome or t.status, t.application, t.title)
+        click.echo(render.table(("task", "due", "status", "id", "what"),
+                                [(t.ref, t.due_at, t.outcome or t.status, t.id, t.title)
                                  for t in tasks]))
     else:
         click.echo(render.agenda(tasks, now))
@@ -84,7 +84,7 @@ def _echo_task(result: Result, verb: str) -> None:
     if s.as_json:
         emit_json(render.task_json(task, s.engine.now()))
     else:
-        click.echo(f"{task.id}: {verb} ({task.title})")
+        click.echo(f"{task.ref} ({task.id}): {verb} ({task.title})")
 
 
 COMMANDS = [agenda, done, snooze, dismiss]

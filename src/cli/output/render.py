@@ -60,9 +60,11 @@ def plain_number(value: Decimal | None) -> float | int | None:
 # JSON shapes
 
 
-def terms_json(terms: OfferTerms) -> JsonObject:
+def terms_json(terms: OfferTerms | None) -> JsonObject:
     from afterview.engine.domain.events import to_data
 
+    if terms is None:  # an offer recorded without its terms
+        return {"currency": None, "base": None}
     data: JsonObject = to_data(terms)
     for key, value in list(data.items()):
         if key in ("equity_years", "commute_minutes", "remote_days") or value is None:
@@ -96,6 +98,7 @@ def task_json(task: Task, now: datetime) -> JsonObject:
         "status": task.status,
         "outcome": task.outcome,
         "scheduled_at": iso(task.scheduled_at),
+        "ref": task.ref,
     }
 
 
@@ -150,14 +153,21 @@ def short_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def long_time(moment: datetime) -> str:
+    """With the weekday: ``Mon 2026-11-30 17:00``."""
+    return moment.strftime("%a %Y-%m-%d %H:%M")
+
+
 def state_label(state: str) -> str:
     return paint(state, _STATE_COLOURS.get(state))
 
 
-def board(apps: Sequence[Application]) -> str:
-    """Applications grouped by state, in lifecycle order."""
+def board(apps: Sequence[Application], now: datetime | None = None) -> str:
+    """Applications grouped by state, in lifecycle order; with ``now``, the ones gone quiet
+    (a follow-up, and the follow-up after it, met with silence) are marked."""
     if not apps:
         return "No applications yet. Start with: afterview apply COMPANY ROLE"
+    quiet = [] if now is None else [a for a in apps if a.gone_quiet(now)]
     blocks = []
     for state in STATE_ORDER:
         group = sorted((a for a in apps if a.state == state),
@@ -165,8 +175,12 @@ def board(apps: Sequence[Application]) -> str:
         if not group:
             continue
         heading = paint(f"{state.upper()} ({len(group)})", _STATE_COLOURS.get(state), bold=True)
-        rows = [(a.id, a.company, a.role, a.updated_at, len(a.open_tasks())) for a in group]
+        rows = [(a.id + (" (gone quiet)" if a in quiet else "")
+                 + (" (discarded)" if a.discarded is not None else ""),
+                 a.company, a.role, a.updated_at, len(a.open_tasks())) for a in group]
         blocks.append(heading + "\n" + table(("id", "company", "role", "since", "tasks"), rows))
+    blocks += [f"{a.id} has gone quiet after your follow-ups: consider 'afterview withdraw {a.id}'"
+               for a in quiet]
     return "\n\n".join(blocks)
 
 
@@ -180,5 +194,5 @@ def agenda(tasks: Sequence[Task], now: datetime) -> str:
         overdue = task.due_at <= now
         words = " ".join(w for w, shown in (("OVERDUE", overdue), ("fired", task.fired)) if shown)
         mark = paint(words, "red", bold=True) if overdue else words
-        rows.append((task.id, task.due_at, mark, task.application, task.title))
-    return table(("task", "due", "", "application", "what"), rows)
+        rows.append((task.ref, task.due_at, mark, task.id, task.title))
+    return table(("task", "due", "", "id", "what"), rows)

@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 from afterview.cli.output import render
 
 if TYPE_CHECKING:
+    from afterview.engine.domain.calendar import WorkCalendar
     from afterview.engine.domain.events import JsonObject, OfferTerms
     from afterview.engine.domain.offers import AcceptancePlan, NegotiationAid
     from afterview.engine.domain.settings import Settings
-    from afterview.engine.domain.state import Application, OfferRound
+    from afterview.engine.domain.state import Application, Fact, Interview, OfferRound
 
 
 def show_text(app: Application, now: datetime, settings: Settings,
-              others: Sequence[Application] = ()) -> str:
+              others: Sequence[Application] = (), calendar: WorkCalendar | None = None) -> str:
     from afterview.engine.domain.offers import acceptance_plan, negotiation_aid
 
     lines = [
@@ -37,19 +38,18 @@ def show_text(app: Application, now: datetime, settings: Settings,
     if app.contacts:
         lines.append("contacts: " + ", ".join(
             c.name + (f" ({c.title})" if c.title else "") for c in app.contacts))
+    if app.discarded is not None:
+        lines.append(render.paint(f"DISCARDED: {app.discarded} (void the discard to restore it)",
+                                  "red", bold=True))
     for interview in app.interviews:
-        when = interview.held_at or interview.scheduled_for
-        state = "held" if interview.held_at else "scheduled"
-        people = f" with {', '.join(interview.interviewers)}" if interview.interviewers else ""
-        lines.append(f"interview round {interview.round} {state} "
-                     f"{render.short_time(when) if when else ''}{people}")
+        lines.append(interview_line(interview))
     lines += round_lines(app)
     for at, text in app.notes:
         lines.append(f"note {render.short_time(at)}: {text}")
     aid = negotiation_aid(app, settings)
     if aid is not None:
         lines += ["", *negotiation_lines(aid, app.id)]
-    plan = acceptance_plan(app, others, settings)
+    plan = acceptance_plan(app, others, settings, calendar)
     if plan is not None:
         lines += ["", *plan_lines(plan, now)]
     tasks = app.open_tasks()
@@ -57,6 +57,52 @@ def show_text(app: Application, now: datetime, settings: Settings,
         lines.append("")
         lines.append(render.agenda(tasks, now))
     return "\n".join(lines)
+
+
+def interview_line(interview: Interview) -> str:
+    when = interview.held_at or interview.scheduled_for
+    state = "held" if interview.held_at else "scheduled"
+    if interview.cancelled_at is not None:
+        by = f" by {interview.cancelled_by}" if interview.cancelled_by else ""
+        state = f"cancelled{by}" + (f" ({interview.cancel_reason})" if interview.cancel_reason
+                                    else "") + ", was"
+    elif interview.reschedules and interview.held_at is None:
+        state = "moved to"
+    people = f" with {', '.join(interview.interviewers)}" if interview.interviewers else ""
+    return (f"interview round {interview.round} {state} "
+            f"{render.short_time(when) if when else ''}{people}")
+
+
+def confirmation(app: Application, facts: Sequence[Fact]) -> list[str]:
+    """What a fact-entering command changed: the state, what moved, the deadlines it set and
+    when each task falls due (by its short reference), and the tasks elsewhere."""
+    from afterview.engine.domain import events as ev
+
+    lines = [f"{app.id}: {render.state_label(app.state)}"]
+    for fact in facts:
+        event = fact.event
+        if fact.stream_id != app.id:
+            if isinstance(event, ev.TaskScheduled):
+                lines.append(f"  task {event.task_id} on {fact.stream_id}: {event.title}")
+            elif isinstance(event, ev.TaskClosed):
+                lines.append(f"  closed {event.task_id} on {fact.stream_id} ({event.note})")
+            continue
+        if isinstance(event, ev.TaskScheduled | ev.TaskSnoozed):
+            task = app.tasks.get(event.task_id)
+            ref = f"{task.ref} ({task.id})" if task is not None else event.task_id
+            if isinstance(event, ev.TaskScheduled):
+                lines.append(f"  task {ref} due {render.short_time(event.due_at)}: {event.title}")
+            else:
+                lines.append(f"  task {ref} now due {render.short_time(event.until)}")
+        elif isinstance(event, ev.InterviewRescheduled):
+            lines.append(f"  round {event.round} moved to {render.long_time(event.scheduled_for)}")
+        elif isinstance(event, ev.OfferReceived) and event.respond_by is not None:
+            lines.append(f"  deadline {render.long_time(event.respond_by)}")
+        elif isinstance(event, ev.DecisionTimeRequested):
+            lines.append(f"  deadline {render.long_time(event.until)}")
+        elif isinstance(event, ev.StartDateRecorded):
+            lines.append(f"  start date {event.start_date:%a} {event.start_date.isoformat()}")
+    return lines
 
 
 # ---------------------------------------------------------------------------
@@ -69,10 +115,12 @@ def _money(amount: Decimal, currency: str | None = None) -> str:
     return format_money(amount, currency)
 
 
-def terms_summary(terms: OfferTerms) -> str:
+def terms_summary(terms: OfferTerms | None) -> str:
     """Every recorded term of an offer or counter, then the two totals."""
     from afterview.engine.domain.offers import total_compensation
 
+    if terms is None:
+        return "terms not recorded"
     comp = total_compensation(terms)
     parts = [f"base {_money(terms.base, terms.currency)}"]
     if terms.bonus is not None or terms.bonus_percent is not None:
@@ -109,7 +157,7 @@ def _round_label(offer_round: OfferRound, number: int) -> str:
 
 
 def round_lines(app: Application) -> list[str]:
-    from afterview.engine.domain.offers import negotiation_rounds
+    from afterview.engine.domain.offers import negotiation_rounds, previous_offer, term_changes
 
     if not app.rounds:
         return []
@@ -121,6 +169,11 @@ def round_lines(app: Application) -> list[str]:
             lines.append(f"  round {pair.number} {_round_label(offer_round, pair.number)} "
                          f"{render.short_time(offer_round.at)}: {terms_summary(offer_round.terms)}")
             extras = []
+            if offer_round.side == "offer":
+                before = previous_offer(app, offer_round)
+                changed = term_changes(before.terms if before else None, offer_round.terms)
+                if changed:
+                    extras.append("changed: " + ", ".join(changed))
             if offer_round.respond_by:
                 extras.append(f"respond by {render.short_time(offer_round.respond_by)}")
             if offer_round.reasons:
@@ -137,16 +190,15 @@ def round_lines(app: Application) -> list[str]:
 
 
 def gap_sentence(aid: NegotiationAid) -> str:
-    return (f"the offer's base {_money(aid.offered_base, aid.currency)} is "
-            f"{_money(aid.gap, aid.currency)} below your target {_money(aid.target, aid.currency)} "
-            f"(+{aid.gap_percent}% would reach it)")
+    target = "target" if aid.measure == "base" else "target first-year total"
+    return (f"the offer's {aid.measure} {_money(aid.offered, aid.currency)} is "
+            f"{_money(aid.gap, aid.currency)} below your {target} "
+            f"{_money(aid.target, aid.currency)} (+{aid.gap_percent}% would reach it)")
 
 
 def negotiation_lines(aid: NegotiationAid, app_id: str) -> list[str]:
     package = (f"  weighing the whole package, the first year is worth "
                f"{_money(aid.first_year_total, aid.currency)}")
-    if aid.first_year_total >= aid.target:
-        package += ", which reaches your target: weigh that before countering"
     lines = [render.paint("Negotiation: " + gap_sentence(aid), "yellow", bold=True), package]
     if aid.arguments:
         lines.append("  arguments your records back:")
@@ -166,8 +218,8 @@ def _day(day: date | None) -> str:
 def plan_lines(plan: AcceptancePlan, now: datetime) -> list[str]:
     lines = [render.paint("After acceptance:", "bright_green", bold=True)]
     if plan.start_date is None:
-        lines.append(f"  no start date recorded: void the acceptance (its id: afterview history "
-                     f"{plan.application}) and accept again with --start to plan notice and rest")
+        lines.append(f"  no start date recorded yet: afterview start-date {plan.application} WHEN "
+                     "plans the notice and the rest days")
     else:
         notice = f"  give notice by:     {_day(plan.notice_date)} ({plan.notice_days} days before)"
         if plan.notice_given_at is not None:
@@ -213,14 +265,16 @@ def negotiation_hints(apps: Iterable[Application], settings: Settings) -> list[s
 def round_json(offer_round: OfferRound) -> JsonObject:
     from afterview.engine.domain.offers import total_compensation
 
-    comp = total_compensation(offer_round.terms)
+    terms = offer_round.terms
+    comp = None if terms is None else total_compensation(terms)
     return {
         "side": offer_round.side,
         "at": render.iso(offer_round.at),
         "event_id": offer_round.event_id,
-        **render.terms_json(offer_round.terms),
-        "first_year_total": render.plain_number(comp.first_year_total),
-        "yearly_total": render.plain_number(comp.yearly_total),
+        **render.terms_json(terms),
+        "terms_recorded": terms is not None,
+        "first_year_total": render.plain_number(comp.first_year_total) if comp else None,
+        "yearly_total": render.plain_number(comp.yearly_total) if comp else None,
         "respond_by": render.iso(offer_round.respond_by),
         "revised": offer_round.revised,
         "reasons": list(offer_round.reasons),
@@ -233,6 +287,7 @@ def aid_json(aid: NegotiationAid | None) -> JsonObject | None:
         return None
     return {
         "currency": aid.currency,
+        "measure": aid.measure,
         "offered_base": render.plain_number(aid.offered_base),
         "target": render.plain_number(aid.target),
         "gap": render.plain_number(aid.gap),
@@ -263,20 +318,22 @@ def plan_json(plan: AcceptancePlan | None, now: datetime) -> JsonObject | None:
 
 
 def offer_details_json(app: Application, now: datetime, settings: Settings | None,
-                       others: Sequence[Application] = ()) -> JsonObject:
+                       others: Sequence[Application] = (),
+                       calendar: WorkCalendar | None = None) -> JsonObject:
     """The offer parts of ``show --json``: every round; with the settings, the aid and plan."""
     from afterview.engine.domain.offers import acceptance_plan, negotiation_aid
 
     details: JsonObject = {"rounds": [round_json(r) for r in app.rounds]}
     if settings is not None:
         details["negotiation"] = aid_json(negotiation_aid(app, settings))
-        details["plan"] = plan_json(acceptance_plan(app, others, settings), now)
+        details["plan"] = plan_json(acceptance_plan(app, others, settings, calendar), now)
     return details
 
 
 def application_json(app: Application, now: datetime | None = None,
                      *, detail: bool = False, settings: Settings | None = None,
-                     others: Sequence[Application] = ()) -> JsonObject:
+                     others: Sequence[Application] = (),
+                     calendar: WorkCalendar | None = None) -> JsonObject:
     data: JsonObject = {
         "id": app.id,
         "company": app.company,
@@ -285,6 +342,8 @@ def application_json(app: Application, now: datetime | None = None,
         "applied_at": render.iso(app.applied_at),
         "updated_at": render.iso(app.last_event_at),
         "state_since": render.iso(app.updated_at),
+        "discarded": app.discarded is not None,
+        "gone_quiet": now is not None and app.gone_quiet(now),
     }
     if detail:
         assert now is not None
@@ -298,5 +357,5 @@ def application_json(app: Application, now: datetime | None = None,
             "tasks": [render.task_json(t, now) for t in sorted(app.open_tasks(),
                                                          key=lambda t: t.due_at)],
         })
-        data.update(offer_details_json(app, now, settings, others))
+        data.update(offer_details_json(app, now, settings, others, calendar))
     return data

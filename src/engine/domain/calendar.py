@@ -27,7 +27,9 @@ __all__ = [
     "CalendarError",
     "WorkCalendar",
     "local_zone",
+    "names_a_day",
     "parse_clock_time",
+    "parse_deadline",
     "parse_now",
     "parse_when",
     "validate_country",
@@ -60,6 +62,7 @@ class WorkCalendar:
     country: str | None = None
     subdivision: str | None = attrs.field(default=None)
     workday_start: time = attrs.field(default=time(9, 0))
+    days_off: frozenset[date] = frozenset()  # personal days off: not business days either
 
     @subdivision.validator
     def _needs_country(self, _attribute: attrs.Attribute[str | None], value: str | None) -> None:
@@ -84,10 +87,29 @@ class WorkCalendar:
         return _localize(datetime.combine(self._as_date(day), self.workday_start), self.tz)
 
     def is_business_day(self, day: date) -> bool:
-        """Not a Saturday or Sunday, and not a public holiday of the country
-        (and subdivision); with no country, only weekends are off."""
+        """Not a Saturday or Sunday, not one of your days off, and not a public holiday of
+        the country (and subdivision); with no country, only weekends are off."""
         day = self._as_date(day)
-        return day.weekday() < _SATURDAY and self.holiday_name(day) is None
+        return (day.weekday() < _SATURDAY and day not in self.days_off
+                and self.holiday_name(day) is None)
+
+    def last_working_day(self, start: date, rest_days: int) -> date:
+        """Before starting on ``start`` with ``rest_days`` calendar days off: the last
+        business day on or before ``start`` minus the rest days."""
+        return self.business_day_on_or_before(start - timedelta(days=rest_days))
+
+    def notice_date(self, start: date, rest_days: int, notice_days: int) -> date:
+        """``notice_days`` calendar days before the last working day, moved back to a
+        business day."""
+        last = self.last_working_day(start, rest_days)
+        return self.business_day_on_or_before(last - timedelta(days=notice_days))
+
+    def business_day_on_or_before(self, day: date) -> date:
+        """``day`` if it is a business day, else the last one before it."""
+        day = self._as_date(day)
+        while not self._is_working(day):
+            day -= timedelta(days=1)
+        return day
 
     def holiday_name(self, day: date) -> str | None:
         """The public holiday on ``day`` (including "observed" days), if any."""
@@ -326,6 +348,24 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, default_time: time = t
     if not isinstance(value, datetime):
         return _localize(datetime.combine(value, default_time), tz)
     return value if value.tzinfo is not None else _localize(value, tz)
+
+
+def parse_deadline(text: str, *, now: datetime, tz: ZoneInfo,
+                   workday_end: time) -> tuple[datetime, bool]:
+    """A company's deadline as a person types it, and whether it was a date alone: a date
+    alone is that whole day, so the deadline is the end of it (``workday_end``)."""
+    return parse_when(text, now=now, tz=tz, default_time=workday_end), names_a_day(text)
+
+
+def names_a_day(text: str) -> bool:
+    """Whether ``text`` is a date without a time of day (``2026-11-30``, ``tomorrow``)."""
+    stripped = text.strip()
+    if stripped.lower() in _RELATIVE_DAYS:
+        return True
+    try:
+        return not isinstance(_read_iso(stripped), datetime)
+    except ValueError:
+        return False
 
 
 def parse_now(value: str, tz: ZoneInfo) -> datetime:

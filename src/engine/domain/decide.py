@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import attrs
 
 from afterview.engine.domain import events as ev
-from afterview.engine.domain import lifecycle, policies
+from afterview.engine.domain import lifecycle, policies, rules
 from afterview.engine.domain.events import TaskOutcome
 from afterview.engine.domain.settings import Settings, normalise
 from afterview.engine.domain.state import PROFILE_STREAM, Application, DomainError, Fact, InvalidValue, Task
@@ -39,34 +39,63 @@ class Context:
 
 @attrs.frozen
 class Record:
-    """Record a fact about an application (a submission creates it)."""
+    """Record a fact about an application (a submission creates it). Without
+    ``occurred_at`` the fact takes the latest sensible time (``default_occurred_at``);
+    ``again`` allows a second application to the same job within 60 days."""
 
     application_id: str
     event: ev.Event
-    occurred_at: datetime
+    occurred_at: datetime | None = None
+    again: bool = False
 
 
 @attrs.frozen
 class ScheduleInterview:
-    """Record that an interview was booked: round ``round``, else the next one."""
+    """An interview at ``scheduled_for``: round ``round``, else the next one; for a round
+    scheduled and not yet held (the latest, without ``round``), that round moved
+    (``InterviewRescheduled``)."""
 
     application_id: str
     scheduled_for: datetime
-    round: int | None
-    kind: str | None
-    interviewers: tuple[str, ...]
-    occurred_at: datetime
+    round: int | None = None
+    kind: str | None = None
+    interviewers: tuple[str, ...] = ()
+    occurred_at: datetime | None = None
+    by: str | None = None  # who moved it: me or company
+
+
+@attrs.frozen
+class CancelInterview:
+    """The pending round (round ``round``, else the latest pending one) is cancelled."""
+
+    application_id: str
+    round: int | None = None
+    by: str | None = None
+    reason: str | None = None
+    occurred_at: datetime | None = None
 
 
 @attrs.frozen
 class ReceiveOffer:
-    """Record an offer; one that answers your counter-offer (received while negotiating)
-    is the company's revised offer."""
+    """An offer. ``terms`` holds the terms the company gave (offer terms, or only the keys
+    given); a new offer while offered or negotiating is a revised offer that keeps every
+    term it does not repeat; an offer without terms is recorded as "terms not recorded".
+    ``whole_day``: ``respond_by`` was given as a date alone (it lasts that whole day)."""
 
     application_id: str
-    terms: ev.OfferTerms
-    respond_by: datetime | None
-    occurred_at: datetime
+    terms: ev.OfferTerms | ev.JsonObject | None
+    respond_by: datetime | None = None
+    occurred_at: datetime | None = None
+    whole_day: bool = False
+
+
+@attrs.frozen
+class RecordDaysOff:
+    """Personal days off, ``first`` to ``last`` included (``vacation``)."""
+
+    first: date
+    last: date
+    reason: str | None = None
 
 
 @attrs.frozen
@@ -106,8 +135,8 @@ class ChangeSetting:
     value: str
 
 
-Command = (Record | ScheduleInterview | ReceiveOffer | VoidEvent | CloseTask | SnoozeTask | FireTask
-           | ChangeSetting)
+Command = (Record | ScheduleInterview | CancelInterview | ReceiveOffer | VoidEvent | CloseTask
+           | SnoozeTask | FireTask | ChangeSetting | RecordDaysOff)
 """Every command ``decide`` takes."""
 
 
@@ -161,10 +190,36 @@ def _refuse_bad_time(app: Application, type_name: str, occurred_at: datetime, no
         )
     changes_state = lifecycle.TABLE.get((app.state, type_name), app.state) != app.state
     if changes_state and app.updated_at is not None and occurred_at < app.updated_at:
+        last = app.last_change
+        what = f"{last.event.TYPE} {last.event_id[:8]}" if last is not None else "it"
         raise InvalidValue(
             f"--at {occurred_at.isoformat()} is before the last change of state "
-            f"({app.updated_at.isoformat()}): a state change cannot come before the one it follows"
+            f"({what} at {app.updated_at.isoformat()}), which a state change cannot come "
+            f"before: use --at {app.updated_at.isoformat()} or later, or void {what.split()[-1]}"
         )
+
+
+_DAY = timedelta(days=1)
+
+
+def default_occurred_at(app: Application, event: ev.Event, now: datetime) -> datetime:
+    """When a fact happened if the person did not say: now, unless the fact carries a date
+    of its own in the past, then the latest time that keeps the order of facts. A past
+    interview was arranged no later than it took place; a debrief is the round's own time
+    once that has passed; an offer whose answer was due in the past came before that."""
+    if isinstance(event, ev.InterviewScheduled | ev.InterviewRescheduled):
+        return min(now, event.scheduled_for)
+    if isinstance(event, ev.InterviewHeld):
+        interview = app.interview_to_hold(event.round)
+        if interview is not None and interview.scheduled_for is not None:
+            return min(now, interview.scheduled_for)
+    if isinstance(event, ev.OfferReceived) and event.respond_by is not None and (
+            event.respond_by <= now):
+        latest = event.respond_by - _DAY
+        if app.last_event_at is not None and latest < app.last_event_at < event.respond_by:
+            latest = app.last_event_at
+        return latest
+    return now
 
 
 def _required_text(name: str, value: str | None) -> None:
@@ -198,7 +253,7 @@ def _check_values(app: Application, event: ev.Event, occurred_at: datetime, now:
     if isinstance(event, ev.ApplicationSubmitted):
         _required_text("the company", event.company)
         _required_text("the role", event.role)
-    elif isinstance(event, ev.OfferReceived | ev.CounterOfferMade):
+    elif isinstance(event, ev.OfferReceived | ev.CounterOfferMade) and event.terms is not None:
         check_terms(event.terms)
     elif isinstance(event, ev.NoteAdded | ev.ReflectionRecorded | ev.FeedbackReceived):
         _required_text("the text", event.text)
@@ -225,41 +280,48 @@ def _facts_for(stream: str, ids: Iterator[str], at: datetime,
 def _record(command: Record, app: Application, context: Context,
             others: Iterable[Application]) -> Decision:
     event = command.event
+    if isinstance(event, ev.OfferAccepted) and app.state == lifecycle.ACCEPTED and (
+            event.start_date is not None):
+        event = ev.StartDateRecorded(event.start_date)  # accept --start, once accepted
+    occurred_at = command.occurred_at or default_occurred_at(app, event, context.now)
     _refuse_invalid_move(app, event.TYPE)
-    _refuse_bad_time(app, event.TYPE, command.occurred_at, context.now)
-    _check_values(app, event, command.occurred_at, context.now)
+    _refuse_bad_time(app, event.TYPE, occurred_at, context.now)
+    _check_values(app, event, occurred_at, context.now)
     if isinstance(event, ev.OfferAccepted):
         _refuse_second_acceptance(app, others)
+    rules.refuse(app, event, occurred_at, others, again=command.again)
     ids = _ids(context.command_id)
-    fact = Fact(app.id, next(ids), command.occurred_at, event)
+    fact = Fact(app.id, next(ids), occurred_at, event)
     named = app  # a submission (the one fact of a new application) names it for the titles
     if isinstance(event, ev.ApplicationSubmitted):
         named = Application(app.id, company=event.company, role=event.role)
     deadlines = policies.Deadlines(context.calendar, context.settings)
-    facts = [fact, *_facts_for(app.id, ids, command.occurred_at,
+    facts = [fact, *_facts_for(app.id, ids, occurred_at,
                                policies.react(named, fact, deadlines))]
     warnings = []
     if isinstance(event, ev.OfferAccepted):
-        for other_id, scheduled in policies.withdraw_elsewhere(app, fact, others, deadlines):
-            facts.append(Fact(other_id, next(ids), command.occurred_at, scheduled))
+        for other_id, task_fact in policies.withdraw_elsewhere(app, fact, others, deadlines):
+            facts.append(Fact(other_id, next(ids), occurred_at, task_fact))
+        warnings += rules.acceptance_warnings(app, event, context.settings)
+    if isinstance(event, ev.OfferAccepted | ev.StartDateRecorded):
         warnings += _notice_warnings(facts, context)
     return Decision(facts, warnings)
 
 
-def next_round(app: Application) -> int:
-    """The round an interview booked without a number gets: the one after those known."""
-    return len(app.interviews) + 1
-
-
-def _as_record(command: ScheduleInterview | ReceiveOffer, app: Application) -> Record:
-    """The fact a command records, with what the application's state tells about it."""
+def _as_record(command: ScheduleInterview | CancelInterview | ReceiveOffer, app: Application,
+               context: Context) -> Record:
+    """The fact a command records, with what the application's state tells about it: a new
+    round or the pending one moved, a first or a revised offer."""
+    event: ev.Event
     if isinstance(command, ScheduleInterview):
-        round_number = command.round if command.round is not None else next_round(app)
-        event: ev.Event = ev.InterviewScheduled(round_number, command.scheduled_for, command.kind,
-                                           command.interviewers)
+        event = rules.interview_event(app, command.scheduled_for, command.round, command.kind,
+                                      command.interviewers, command.by)
+    elif isinstance(command, CancelInterview):
+        _refuse_invalid_move(app, "InterviewCancelled")
+        event = rules.cancellation_event(app, command.round, command.by, command.reason)
     else:
-        event = ev.OfferReceived(command.terms, command.respond_by,
-                                 revised=app.state == lifecycle.NEGOTIATING)
+        event = rules.offer_event(app, command.terms, command.respond_by, command.whole_day,
+                                  context.settings)
     return Record(command.application_id, event, command.occurred_at)
 
 
@@ -422,6 +484,15 @@ def _change_setting(command: ChangeSetting, context: Context) -> Decision:
     return Decision([Fact(PROFILE_STREAM, next(_ids(context.command_id)), context.now, event)])
 
 
+def _record_days_off(command: RecordDaysOff, context: Context) -> Decision:
+    if command.last < command.first:
+        raise InvalidValue(f"the days off end ({command.last}) before they start ({command.first})")
+    if (command.last - command.first).days > 366:
+        raise InvalidValue("days off span at most a year: record longer ones in parts")
+    event = ev.DaysOffRecorded(command.first, command.last, command.reason)
+    return Decision([Fact(PROFILE_STREAM, next(_ids(context.command_id)), context.now, event)])
+
+
 def decide(
     command: Command,
     app: Application | None,
@@ -434,11 +505,13 @@ def decide(
     the other applications; for a correction, the application's facts)."""
     if isinstance(command, ChangeSetting):
         return _change_setting(command, context)
+    if isinstance(command, RecordDaysOff):
+        return _record_days_off(command, context)
     assert app is not None, "every command but a setting is about one application"
     if isinstance(command, Record):
         return _record(command, app, context, others)
-    if isinstance(command, ScheduleInterview | ReceiveOffer):
-        return _record(_as_record(command, app), app, context, others)
+    if isinstance(command, ScheduleInterview | CancelInterview | ReceiveOffer):
+        return _record(_as_record(command, app, context), app, context, others)
     if isinstance(command, CloseTask):
         return _close_task(command, app, context)
     if isinstance(command, SnoozeTask):

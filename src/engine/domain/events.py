@@ -7,6 +7,7 @@ read; stored rows are never rewritten.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,6 +37,8 @@ class TaskKind(StrEnum):
     RESIGNATION_NOTICE = "resignation-notice"
     REQUEST_FEEDBACK = "request-feedback"
     REFLECT = "reflect"
+    DEBRIEF = "debrief"
+    FOLLOW_UP_AGAIN = "follow-up-again"
 
 
 class TaskOutcome(StrEnum):
@@ -80,6 +83,12 @@ def _datetime(value: datetime | str) -> datetime:
 
 def _opt_datetime(value: datetime | str | None) -> datetime | None:
     return None if value is None else _datetime(value)
+
+
+def _date(value: date | str) -> date:
+    found = _opt_date(value)
+    assert found is not None
+    return found
 
 
 def _opt_date(value: date | str | None) -> date | None:
@@ -224,6 +233,28 @@ class InterviewScheduled:
     interviewers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
 
 
+@_event("InterviewRescheduled")
+@attrs.frozen
+class InterviewRescheduled:
+    """A round that was scheduled and not yet held moves to a new time."""
+
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    round: int
+    scheduled_for: datetime = attrs.field(converter=_datetime)
+    by: str | None = None  # me or company, when known
+
+
+@_event("InterviewCancelled")
+@attrs.frozen
+class InterviewCancelled:
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    round: int
+    by: str | None = None  # me or company
+    reason: str | None = None
+
+
 @_event("InterviewHeld")
 @attrs.frozen
 class InterviewHeld:
@@ -256,9 +287,12 @@ class FollowUpSent:
 class OfferReceived:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
-    terms: OfferTerms = attrs.field(converter=_terms)
+    terms: OfferTerms | None = attrs.field(converter=_opt_terms)  # None: terms not recorded
     respond_by: datetime | None = attrs.field(default=None, converter=_opt_datetime)
     revised: bool = False
+    # The company gave a date alone: respond_by is the end of that working day, and the
+    # decision task falls due at the start of it.
+    whole_day: bool = False
 
 
 @_event("DecisionTimeRequested")
@@ -267,6 +301,7 @@ class DecisionTimeRequested:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
     until: datetime = attrs.field(converter=_datetime)
+    whole_day: bool = False  # a date alone: until the end of that working day
 
 
 @_event("CounterOfferMade")
@@ -285,6 +320,27 @@ class OfferAccepted:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
     start_date: date | None = attrs.field(default=None, converter=_opt_date)
+
+
+@_event("StartDateRecorded")
+@attrs.frozen
+class StartDateRecorded:
+    """The start date at the new job, recorded after the acceptance."""
+
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    start_date: date = attrs.field(converter=_date)
+
+
+@_event("ApplicationDiscarded")
+@attrs.frozen
+class ApplicationDiscarded:
+    """A correction, not a state: an application entered by mistake or twice leaves the
+    board, agenda, stats and report. Voiding the discard restores it."""
+
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    reason: str
 
 
 @_event("ApplicationWithdrawn")
@@ -420,11 +476,27 @@ class SettingChanged:
     value: str | None
 
 
-Event = (ApplicationSubmitted | InterviewScheduled | InterviewHeld | ThankYouSent | FollowUpSent
+@_event("DaysOffRecorded")
+@attrs.frozen
+class DaysOffRecorded:
+    """Personal days off (``from`` to ``to``, both included): not business days for the
+    deadlines computed after this is recorded."""
+
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    from_: date = attrs.field(converter=_date)  # stored as "from"
+    to: date = attrs.field(converter=_date)
+    reason: str | None = None
+
+
+Event = (ApplicationSubmitted | InterviewScheduled | InterviewRescheduled | InterviewCancelled
+         | InterviewHeld | ThankYouSent | FollowUpSent
          | OfferReceived | DecisionTimeRequested | CounterOfferMade | OfferAccepted
+         | StartDateRecorded | ApplicationDiscarded
          | ApplicationWithdrawn | ApplicationDeclined | FeedbackRequested | FeedbackReceived
          | ReflectionRecorded | NoticeGiven | NoteAdded | ContactAdded | EventVoided
-         | TaskScheduled | TaskSnoozed | TaskClosed | TaskFired | SettingChanged)
+         | TaskScheduled | TaskSnoozed | TaskClosed | TaskFired | SettingChanged
+         | DaysOffRecorded)
 """Every fact the log can hold; the class says which (``TYPE`` is its public name)."""
 
 
@@ -450,7 +522,13 @@ def to_data(event: Event | OfferTerms) -> JsonObject:
     """The data of an event (or of offer terms) as JSON-ready values (dates as ISO 8601,
     money as decimal strings)."""
     data: JsonObject = attrs.asdict(event, value_serializer=_to_json_value)
+    if type(event) in _KEYWORD_KEYS:  # a key that is a Python keyword, such as "from"
+        data = {key.removesuffix("_"): value for key, value in data.items()}
     return data
+
+
+_KEYWORD_KEYS: frozenset[type] = frozenset({DaysOffRecorded})
+"""Classes whose attribute ``name_`` is stored under the key ``name`` (a Python keyword)."""
 
 
 def upcast(type_name: str, version: int, data: JsonObject) -> JsonObject:
@@ -472,4 +550,12 @@ def from_data(type_name: str, version: int, data: JsonObject) -> Event:
         raise UnknownEventType(type_name)
     if version != cls.SCHEMA_VERSION:
         data = upcast(type_name, version, data)
-    return cls(**data)
+    return cls(**as_attributes(cls, data))
+
+
+def as_attributes(cls: type, data: JsonObject) -> JsonObject:
+    """Stored data keyed by attribute name: a key that is a Python keyword (``from``) is
+    the attribute ``from_``."""
+    if cls not in _KEYWORD_KEYS:
+        return data
+    return {(f"{key}_" if keyword.iskeyword(key) else key): value for key, value in data.items()}

@@ -67,7 +67,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     {"trigger": "ApplicationSubmitted", "source": NEW, "dest": APPLIED},
     {"trigger": "InterviewScheduled", "source": [APPLIED, INTERVIEWING], "dest": INTERVIEWING},
     {"trigger": "InterviewHeld", "source": [APPLIED, INTERVIEWING], "dest": INTERVIEWING},
-    {"trigger": "OfferReceived", "source": [APPLIED, INTERVIEWING, NEGOTIATING], "dest": OFFERED},
+    {"trigger": "InterviewRescheduled", "source": _OPEN, "dest": None},
+    {"trigger": "InterviewCancelled", "source": _OPEN, "dest": None},
+    # A new offer while offered or negotiating is the company's revised offer.
+    {"trigger": "OfferReceived", "source": [APPLIED, INTERVIEWING, OFFERED, NEGOTIATING],
+     "dest": OFFERED},
     {"trigger": "CounterOfferMade", "source": [OFFERED, NEGOTIATING], "dest": NEGOTIATING},
     {"trigger": "OfferAccepted", "source": [OFFERED, NEGOTIATING], "dest": ACCEPTED},
     {"trigger": "ApplicationWithdrawn", "source": _OPEN, "dest": WITHDRAWN},
@@ -79,6 +83,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     {"trigger": "FeedbackReceived", "source": ANY_STATE, "dest": None},
     {"trigger": "ReflectionRecorded", "source": ANY_STATE, "dest": None},
     {"trigger": "NoticeGiven", "source": [ACCEPTED], "dest": None},
+    {"trigger": "StartDateRecorded", "source": [ACCEPTED], "dest": None},
+    # A correction, not a state: the application keeps its state and leaves the views.
+    {"trigger": "ApplicationDiscarded", "source": ANY_STATE, "dest": None},
     {"trigger": "NoteAdded", "source": ANY_STATE, "dest": None},
     {"trigger": "ContactAdded", "source": ANY_STATE, "dest": None},
 )
@@ -88,6 +95,10 @@ COMMAND_NAMES: dict[str, str] = {
     "ApplicationSubmitted": "apply",
     "InterviewScheduled": "interview",
     "InterviewHeld": "debrief",
+    "InterviewRescheduled": "interview",
+    "InterviewCancelled": "interview --cancel",
+    "StartDateRecorded": "start-date",
+    "ApplicationDiscarded": "discard",
     "OfferReceived": "offer",
     "CounterOfferMade": "counter",
     "OfferAccepted": "accept",

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import attrs
 
@@ -164,7 +165,8 @@ def compare_offers(applications: Iterable[Application], *, home_currency: str = 
     by_currency: dict[str, list[tuple[Application, OfferRound, Compensation]]] = {}
     for app in applications:
         offer = app.offer
-        if offer is None or not (include_closed or app.state in IN_PLAY_STATES):
+        if offer is None or offer.terms is None or not (include_closed
+                                                       or app.state in IN_PLAY_STATES):
             continue
         comp = total_compensation(offer.terms)
         by_currency.setdefault(comp.currency, []).append((app, offer, comp))
@@ -176,6 +178,50 @@ def compare_offers(applications: Iterable[Application], *, home_currency: str = 
             for rank, (app, offer, comp) in enumerate(ranked, start=1)
         )))
     return groups
+
+
+def offers_without_terms(applications: Iterable[Application], *,
+                         include_closed: bool = False) -> list[Application]:
+    """Applications whose latest offer was recorded without its terms."""
+    return sorted((app for app in applications
+                   if app.offer is not None and app.offer.terms is None
+                   and (include_closed or app.state in IN_PLAY_STATES)), key=lambda a: a.id)
+
+
+_TERM_LABELS = (("base", "base"), ("bonus", "bonus"), ("bonus_percent", "bonus %"),
+                ("signing", "signing"), ("equity_per_year", "equity/yr"),
+                ("equity_total", "equity total"), ("relocation", "relocation"),
+                ("benefits_value", "benefits value"))
+
+
+def term_changes(before: OfferTerms | None, after: OfferTerms | None) -> list[str]:
+    """What a revised offer changed from the previous one: ``base 100,000 → 105,000``."""
+    if before is None or after is None:
+        return []
+    changes = []
+    for name, label in _TERM_LABELS:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            shown_old = "-" if old is None else format_money(old)
+            shown_new = "-" if new is None else format_money(new)
+            changes.append(f"{label} {shown_old} → {shown_new}")
+    if before.currency != after.currency:
+        changes.append(f"currency {before.currency} → {after.currency}")
+    if set(before.benefits) != set(after.benefits):
+        changes.append(f"benefits {', '.join(before.benefits) or '-'} → "
+                       f"{', '.join(after.benefits) or '-'}")
+    return changes
+
+
+def previous_offer(app: Application, offer_round: OfferRound) -> OfferRound | None:
+    """The company's offer before ``offer_round``, if any."""
+    earlier = None
+    for candidate in app.rounds:
+        if candidate is offer_round:
+            return earlier
+        if candidate.side == "offer":
+            earlier = candidate
+    return None
 
 
 def latest_ask(app: Application) -> OfferRound | None:
@@ -220,7 +266,9 @@ class Argument:
 
 @attrs.frozen
 class NegotiationAid:
-    """An offer below your target: how far below, and what you can argue from your records."""
+    """An offer below your target: how far below, and what you can argue from your records.
+    Like is compared with like: the base with ``target_salary`` (``measure`` "base"), or the
+    first-year total with ``target_total`` (``measure`` "first-year total")."""
 
     application: str
     currency: str
@@ -228,34 +276,47 @@ class NegotiationAid:
     target: Decimal
     first_year_total: Decimal
     arguments: tuple[Argument, ...]
+    measure: str = "base"
+
+    @property
+    def offered(self) -> Decimal:
+        """The amount compared with the target."""
+        return self.offered_base if self.measure == "base" else self.first_year_total
 
     @property
     def gap(self) -> Decimal:
-        return self.target - self.offered_base
+        return self.target - self.offered
 
     @property
     def gap_percent(self) -> Decimal:
-        """The raise on the offered base that would reach the target, in percent."""
-        return (self.gap * 100 / self.offered_base).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        """The raise on the offered amount that would reach the target, in percent."""
+        return (self.gap * 100 / self.offered).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def negotiation_aid(app: Application, settings: Settings) -> NegotiationAid | None:
-    """The aid for an offer still open whose base is below ``target_salary``, in the
-    settings' currency (a target is not compared across currencies: no exchange rate)."""
-    offer, target, currency = app.offer, settings.target_salary, settings.currency
-    if (offer is None or target is None or app.state not in NEGOTIABLE_STATES
-            or offer.terms.currency != currency or offer.terms.base >= target):
+    """The aid for an offer still open that is below your target, in the settings' currency
+    (never across currencies: no exchange rate), until you make a counter to it."""
+    offer, currency = app.offer, settings.currency
+    if (offer is None or offer.terms is None or app.state not in NEGOTIABLE_STATES
+            or offer.terms.currency != currency or latest_ask(app) is not None):
         return None
-    return NegotiationAid(app.id, currency, offer.terms.base, target,
-                          total_compensation(offer.terms).first_year_total,
-                          tuple(recorded_arguments(app)))
+    terms = offer.terms
+    total = total_compensation(terms).first_year_total
+    if settings.target_salary is not None and terms.base < settings.target_salary:
+        measure, target = "base", settings.target_salary
+    elif settings.target_total is not None and 0 < total < settings.target_total:
+        measure, target = "first-year total", settings.target_total
+    else:
+        return None
+    return NegotiationAid(app.id, currency, terms.base, target, total,
+                          tuple(recorded_arguments(app)), measure)
 
 
 def recorded_arguments(app: Application) -> list[Argument]:
     """Arguments backed by facts about this application, one per kind, in seed order."""
     found: dict[str, Argument] = {}
     offer = app.offer
-    if offer is not None:
+    if offer is not None and offer.terms is not None:
         _from_terms(offer.terms, found)
     for offer_round in app.rounds:
         if offer_round.side != "counter":
@@ -301,23 +362,16 @@ class AcceptancePlan:
     currently_employed: bool
     notice_given_at: datetime | None
     withdrawals: tuple[tuple[Application, Task], ...]  # open withdraw-application tasks
-
-    @property
-    def last_working_day(self) -> date | None:
-        """``rest_days`` calendar days before the start date."""
-        return None if self.start_date is None else self.start_date - timedelta(self.rest_days)
-
-    @property
-    def notice_date(self) -> date | None:
-        """``notice_days`` calendar days before the last working day."""
-        last = self.last_working_day
-        return None if last is None else last - timedelta(self.notice_days)
+    last_working_day: date | None = None
+    notice_date: date | None = None
 
 
 def acceptance_plan(app: Application, others: Iterable[Application],
-                    settings: Settings) -> AcceptancePlan | None:
-    """The plan for an accepted offer (None for any other state), computed with the
-    settings handed in; the resignation-notice task keeps the date computed at acceptance."""
+                    settings: Settings, calendar: Any = None) -> AcceptancePlan | None:
+    """The plan for an accepted offer (None for any other state). The last working day is
+    the last business day on or before the start minus the rest days (on ``calendar``, when
+    given; else counting weekends only); the notice date is the one the resignation-notice
+    task recorded, if there is one (a recorded deadline never moves), else computed."""
     if app.state != "accepted":
         return None
     withdrawals = tuple(
@@ -326,5 +380,22 @@ def acceptance_plan(app: Application, others: Iterable[Application],
         for task in sorted(other.open_tasks(), key=lambda t: t.due_at)
         if task.kind == "withdraw-application"
     )
+    last_day = notice = None
+    if app.start_date is not None:
+        last_day = _on_or_before(app.start_date - timedelta(settings.rest_days), calendar)
+        notice = _on_or_before(last_day - timedelta(settings.notice_days), calendar)
+        recorded = [t for t in app.tasks.values() if t.kind == "resignation-notice"]
+        if recorded:
+            notice = recorded[-1].due_at.date()
     return AcceptancePlan(app.id, app.start_date, settings.rest_days, settings.notice_days,
-                          settings.currently_employed, app.notice_given_at, withdrawals)
+                          settings.currently_employed, app.notice_given_at, withdrawals,
+                          last_day, notice)
+
+
+def _on_or_before(day: date, calendar: Any) -> date:
+    if calendar is not None:
+        found: date = calendar.business_day_on_or_before(day)
+        return found
+    while day.weekday() >= 5:  # without a calendar, weekends are still not working days
+        day -= timedelta(days=1)
+    return day

@@ -7,7 +7,7 @@ settings were in force when each deadline was computed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import attrs
@@ -93,6 +93,30 @@ def _text(text: str) -> str:
     return text
 
 
+def parse_days_off(text: str) -> frozenset[date]:
+    """``2026-12-24,2026-12-31`` or ranges ``2026-12-24..2026-12-31`` (both ends included)."""
+    days: set[date] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("..")
+        try:
+            start = date.fromisoformat(first.strip())
+            end = date.fromisoformat(last.strip()) if last else start
+        except ValueError:
+            raise InvalidValue(f"{part!r} is not a day off: use YYYY-MM-DD or "
+                               "YYYY-MM-DD..YYYY-MM-DD, separated by commas") from None
+        if end < start or (end - start).days > 366:
+            raise InvalidValue(f"{part!r}: a range runs forwards and spans at most a year")
+        days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+    return frozenset(days)
+
+
+def _days_off(text: str) -> str:
+    parse_days_off(text)
+    return ",".join(p.strip() for p in text.split(",") if p.strip())
+
+
 def _stored_zone(text: str) -> str:
     """A stored zone name this machine can load (cheaper than listing every zone)."""
     import zoneinfo
@@ -168,6 +192,7 @@ _SPEC: dict[str, tuple[Callable[[str], SettingValue], SettingValue, str]] = {
     "country": (_country, None, "holiday calendar, ISO 3166 code such as US, GB, DE"),
     "subdivision": (_text, None, "state or province of that calendar, such as CA"),
     "workday_start": (_clock, "09:00", "when business-day deadlines fall due (HH:MM)"),
+    "workday_end": (_clock, "17:00", "the end of a company's deadline given as a date alone"),
     "followup_application_days": (_days, 10, "business days before following up an application"),
     "thank_you_hours": (_hours, 24, "hours after an interview to send a thank-you note"),
     "followup_interview_days": (_days, 5, "business days before following up an interview"),
@@ -177,7 +202,10 @@ _SPEC: dict[str, tuple[Callable[[str], SettingValue], SettingValue, str]] = {
     "notice_days": (_days, 14, "calendar days of notice at your current job"),
     "rest_days": (_days, 3, "calendar days off between jobs"),
     "currently_employed": (_bool, False, "whether resignation-notice applies"),
-    "target_salary": (_money, None, "compared with offers to suggest negotiating"),
+    "target_salary": (_money, None, "compared with offers' base to suggest negotiating"),
+    "target_total": (_money, None, "compared with offers' first-year total"),
+    "followup_again_days": (_days, 7, "business days before following up a second time"),
+    "days_off": (_days_off, None, "personal days off: YYYY-MM-DD or FROM..TO, comma-separated"),
     "currency": (_currency, "USD", "default currency for amounts"),
 }
 
@@ -210,6 +238,7 @@ class Settings:
     country: str | None = None
     subdivision: str | None = None
     workday_start: str = "09:00"
+    workday_end: str = "17:00"
     followup_application_days: int = 10
     thank_you_hours: int = 24
     followup_interview_days: int = 5
@@ -220,7 +249,11 @@ class Settings:
     rest_days: int = 3
     currently_employed: bool = False
     target_salary: Decimal | None = None
+    target_total: Decimal | None = None
+    followup_again_days: int = 7
+    days_off: str | None = None
     currency: str = "USD"
+    recorded_days_off: frozenset[date] = frozenset()  # from DaysOffRecorded facts
 
     @classmethod
     def from_values(cls, values: Mapping[str, str | None],
@@ -251,6 +284,17 @@ class Settings:
     def workday_start_time(self) -> time:
         hours, minutes = self.workday_start.split(":")
         return time(int(hours), int(minutes))
+
+    @property
+    def workday_end_time(self) -> time:
+        hours, minutes = self.workday_end.split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def all_days_off(self) -> frozenset[date]:
+        """The days off of the setting and of every ``vacation`` recorded."""
+        listed = parse_days_off(self.days_off) if self.days_off else frozenset()
+        return listed | self.recorded_days_off
 
     def shown(self) -> dict[str, SettingValue]:
         """Every key with the value in force, for ``config list``."""

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import attrs
 
 from afterview.engine.domain import events as ev
-from afterview.engine.domain.lifecycle import NEW, TABLE, TERMINAL_STATES, State
+from afterview.engine.domain.lifecycle import NEW, OPEN_STATES, TABLE, TERMINAL_STATES, State
 
 PROFILE_STREAM = "profile"
 """The stream of settings; never an application id."""
@@ -81,6 +81,12 @@ class Task:
     note: str | None = None
     fired_due_at: datetime | None = None
     closed_at: datetime | None = None
+    number: int = 0  # the n of its short reference APP#n, in scheduling order
+
+    @property
+    def ref(self) -> str:
+        """The short readable reference, unique per application: ``acme-backend#3``."""
+        return f"{self.application}#{self.number}"
 
     @property
     def is_open(self) -> bool:
@@ -101,6 +107,17 @@ class Interview:
     held_at: datetime | None = None
     questions: tuple[ev.Question, ...] = ()
     note: str | None = None
+    event_id: str | None = None  # the fact that scheduled it: the calendar's stable UID
+    causes: tuple[str, ...] = ()  # the facts that scheduled or moved it (their debrief tasks)
+    reschedules: int = 0
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Scheduled, and neither held nor cancelled yet."""
+        return self.scheduled_for is not None and self.held_at is None and self.cancelled_at is None
 
 
 @attrs.define(slots=True)
@@ -108,13 +125,19 @@ class OfferRound:
     """One offer from the company or one counter-offer of yours."""
 
     side: str  # "offer" or "counter"
-    terms: ev.OfferTerms
+    terms: ev.OfferTerms | None  # None: an offer recorded without its terms
     at: datetime
     event_id: str
     respond_by: datetime | None = None
     revised: bool = False
     reasons: tuple[str, ...] = ()
     note: str | None = None
+
+    @property
+    def given_terms(self) -> ev.OfferTerms:
+        """The terms of a round that has them: every counter, every offer compared."""
+        assert self.terms is not None, "an offer recorded without its terms"
+        return self.terms
 
 
 @attrs.define(slots=True)
@@ -152,6 +175,9 @@ class Application:
     notes: list[tuple[datetime, str]] = attrs.Factory(list)
     notice_given_at: datetime | None = None
     reason: str | None = None  # why it was withdrawn or declined
+    discarded: str | None = None  # the reason, while the application is discarded
+    last_change: Fact | None = None  # the fact behind the last change of state
+    task_count: int = 0
     stage_times: dict[State, datetime] = attrs.Factory(dict)  # first time each state was reached
     tasks: dict[str, Task] = attrs.Factory(dict)
 
@@ -174,6 +200,27 @@ class Application:
     def open_tasks(self) -> list[Task]:
         return [task for task in self.tasks.values() if task.is_open]
 
+    def gone_quiet(self, now: datetime) -> bool:
+        """A derived flag, not a state: your follow-up met silence, and so did the time to
+        follow up again (an open follow-up-again task has fallen due)."""
+        return self.state in OPEN_STATES and any(
+            task.kind == "follow-up-again" and task.due_at <= now for task in self.open_tasks())
+
+    def interview_to_hold(self, round_number: int | None = None) -> Interview | None:
+        """The round a debrief is about: the first one not held nor cancelled (of that number)."""
+        for interview in self.interviews:
+            if (interview.held_at is None and interview.cancelled_at is None
+                    and round_number in (None, interview.round)):
+                return interview
+        return None
+
+    def pending_interview(self, round_number: int | None = None) -> Interview | None:
+        """The round (the latest pending one, without a number) scheduled and not yet held."""
+        for interview in reversed(self.interviews):
+            if interview.pending and round_number in (None, interview.round):
+                return interview
+        return None
+
 
 # ---------------------------------------------------------------------------
 # The fold
@@ -186,17 +233,41 @@ def _submitted(app: Application, fact: Fact, event: ev.ApplicationSubmitted) -> 
     app.applied_at = fact.occurred_at
 
 
-def _interview_scheduled(app: Application, _fact: Fact, event: ev.InterviewScheduled) -> None:
+def _interview_scheduled(app: Application, fact: Fact, event: ev.InterviewScheduled) -> None:
     app.interviews.append(
-        Interview(event.round, event.scheduled_for, event.kind, event.interviewers)
+        Interview(event.round, event.scheduled_for, event.kind, event.interviewers,
+                  event_id=fact.event_id, causes=(fact.event_id,))
     )
 
 
+def _interview_rescheduled(app: Application, fact: Fact, event: ev.InterviewRescheduled) -> None:
+    interview = app.pending_interview(event.round)
+    if interview is not None:
+        interview.scheduled_for = event.scheduled_for
+        interview.reschedules += 1
+        interview.causes += (fact.event_id,)
+
+
+def _interview_cancelled(app: Application, fact: Fact, event: ev.InterviewCancelled) -> None:
+    interview = app.pending_interview(event.round)
+    if interview is not None:
+        interview.cancelled_at = fact.occurred_at
+        interview.cancelled_by, interview.cancel_reason = event.by, event.reason
+
+
+def _start_date(app: Application, _fact: Fact, event: ev.StartDateRecorded) -> None:
+    app.start_date = event.start_date
+
+
+def _discarded(app: Application, _fact: Fact, event: ev.ApplicationDiscarded) -> None:
+    app.discarded = event.reason
+
+
 def _interview_held(app: Application, fact: Fact, event: ev.InterviewHeld) -> None:
-    for interview in app.interviews:
-        if interview.held_at is None and event.round in (None, interview.round):
-            interview.held_at = fact.occurred_at
-            break
+    found = app.interview_to_hold(event.round)
+    if found is not None:
+        interview = found
+        interview.held_at = fact.occurred_at
     else:
         round_number = event.round or len(app.interviews) + 1
         interview = Interview(round_number, held_at=fact.occurred_at)
@@ -244,9 +315,10 @@ def _ended(app: Application, _fact: Fact,
 
 
 def _task_scheduled(app: Application, fact: Fact, event: ev.TaskScheduled) -> None:
+    app.task_count += 1
     app.tasks[event.task_id] = Task(
         event.task_id, app.id, event.kind, event.title, event.due_at, fact.occurred_at,
-        event.cause_event_id,
+        event.cause_event_id, number=app.task_count,
     )
 
 
@@ -307,6 +379,10 @@ _FOLD: dict[type[ev.Event], Callable[..., None]] = {
     ev.ApplicationSubmitted: _submitted,
     ev.InterviewScheduled: _interview_scheduled,
     ev.InterviewHeld: _interview_held,
+    ev.InterviewRescheduled: _interview_rescheduled,
+    ev.InterviewCancelled: _interview_cancelled,
+    ev.StartDateRecorded: _start_date,
+    ev.ApplicationDiscarded: _discarded,
     ev.ThankYouSent: _thank_you,
     ev.FollowUpSent: _follow_up,
     ev.OfferReceived: _offer,
@@ -337,6 +413,7 @@ def evolve(app: Application, fact: Fact) -> Application:
     if new_state is not None and new_state != app.state:
         app.state = new_state
         app.updated_at = fact.occurred_at
+        app.last_change = fact
         app.stage_times.setdefault(new_state, fact.occurred_at)
     _FOLD[type(event)](app, fact, event)
     if fact.version:
@@ -361,12 +438,28 @@ def effective(facts: Iterable[Fact]) -> list[Fact]:
     return kept
 
 
+def _number_tasks(app: Application, facts: list[Fact], kept: list[Fact]) -> None:
+    """Task references count every task ever scheduled in the stream, voided ones too, so
+    that voiding a fact never renumbers the tasks after it."""
+    if len(kept) == len(facts):
+        return
+    number = 0
+    for fact in facts:
+        if type(fact.event) is ev.TaskScheduled:
+            number += 1
+            task = app.tasks.get(fact.event.task_id)
+            if task is not None:
+                task.number = number
+
+
 def rebuild(application_id: str, facts: Iterable[Fact]) -> Application:
     """Replay one application's stream (in stream order), skipping voided facts."""
     facts = list(facts)
     app = Application(application_id)
-    for fact in effective(facts):
+    kept = effective(facts)
+    for fact in kept:
         evolve(app, fact)
+    _number_tasks(app, facts, kept)
     app.version = facts[-1].version if facts else 0
     return app
 
@@ -383,10 +476,12 @@ def view(
     facts = list(facts)
     if known_at is not None:
         facts = [f for f in facts if f.recorded_at is None or f.recorded_at <= known_at]
-    kept = effective(facts)
+    everything = effective(facts)
+    kept = everything
     if as_of is not None:
         kept = [f for f in kept if f.occurred_at <= as_of]
     app = Application(application_id)
     for fact in kept:
         evolve(app, fact)
+    _number_tasks(app, facts, everything)
     return app

@@ -114,6 +114,7 @@ def check_event(type_name: str, data: JsonValue, field: str = "data") -> ev.Even
     """The event of ``type_name`` built from ``data`` (of the current schema version), after
     checking every field's type and value; ``FieldError`` names the first bad field."""
     cls = ev.EVENT_TYPES[type_name]
+    data = ev.as_attributes(cls, data)
     _check_value(data, cls, field)
     if type_name == "InterviewScheduled" and data["round"] < 1:
         raise FieldError(f"{field}.round", "must be 1 or more")

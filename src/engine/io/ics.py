@@ -48,29 +48,36 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _interview_events(app: Application, facts: list[Fact]) -> list[icalendar.Event]:
+    """One VEVENT per round, at its latest time: a moved interview keeps the UID of the
+    fact that scheduled it and bumps SEQUENCE (once per move, once more when cancelled), so
+    a subscribed calendar updates the event instead of adding a second one."""
     import icalendar
 
+    by_id = {fact.event_id: fact for fact in effective(facts)}
     components = []
-    for fact in effective(facts):
-        event = fact.event
-        if not isinstance(event, ev.InterviewScheduled):
+    for interview in app.interviews:
+        scheduled = by_id.get(interview.event_id or "")
+        if scheduled is None or interview.scheduled_for is None:
             continue
-        kind = f", {event.kind}" if event.kind else ""
+        latest = by_id.get(interview.causes[-1], scheduled) if interview.causes else scheduled
+        starts = interview.scheduled_for
+        kind = f", {interview.kind}" if interview.kind else ""
         lines = [f"Application {app.id} ({app.state})"]
-        if event.interviewers:
-            lines.insert(0, "With " + ", ".join(event.interviewers))
-        ended_first = app.is_terminal and app.updated_at is not None and (
-            app.updated_at < event.scheduled_for)
+        if interview.interviewers:
+            lines.insert(0, "With " + ", ".join(interview.interviewers))
+        cancelled = interview.cancelled_at is not None
+        ended_first = app.is_terminal and app.updated_at is not None and app.updated_at < starts
         component = icalendar.Event()
-        component.add("uid", uid(fact.event_id))
-        component.add("dtstamp", _utc(fact.recorded_at or fact.occurred_at))
-        component.add("dtstart", _utc(event.scheduled_for))
-        component.add("dtend", _utc(event.scheduled_for + INTERVIEW_LENGTH))
+        component.add("uid", uid(scheduled.event_id))
+        component.add("sequence", interview.reschedules + (1 if cancelled else 0))
+        component.add("dtstamp", _utc(latest.recorded_at or latest.occurred_at))
+        component.add("dtstart", _utc(starts))
+        component.add("dtend", _utc(starts + INTERVIEW_LENGTH))
         component.add("summary", clean(
-            f"Interview round {event.round}{kind}: {app.company} — {app.role}"))
+            f"Interview round {interview.round}{kind}: {app.company} — {app.role}"))
         component.add("description", clean("\n".join(lines)))
         component.add("categories", ["INTERVIEW"])
-        component.add("status", "CANCELLED" if ended_first else "CONFIRMED")
+        component.add("status", "CANCELLED" if cancelled or ended_first else "CONFIRMED")
         components.append(component)
     return components
 
@@ -120,7 +127,7 @@ def export_ics(engine: SearchLog) -> str:
     streams = {}
     for stream_id, facts in sorted(engine.all_facts().items()):
         app = rebuild(stream_id, facts)
-        if app.exists:
+        if app.exists and app.discarded is None:  # a discarded one left the agenda too
             streams[stream_id] = (app, facts)
     text: bytes = calendar(streams).to_ical()
     return text.decode("utf-8")

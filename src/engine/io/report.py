@@ -47,8 +47,8 @@ def _names(app: Application) -> tuple[str, ...]:
     return tuple(c.name for c in app.contacts)
 
 
-def _money(terms: ev.OfferTerms) -> str:
-    return f"{terms.currency} {terms.base:,} base"
+def _money(terms: ev.OfferTerms | None) -> str:
+    return "terms not recorded" if terms is None else f"{terms.currency} {terms.base:,} base"
 
 
 def _interview(event: ev.InterviewScheduled, app: Application) -> tuple[str, str, tuple[str, ...]]:
@@ -72,6 +72,11 @@ _DESCRIBE: dict[type[ev.Event], Callable[..., tuple[str, str, tuple[str, ...]]]]
                                          e.location or "") if x), _names(a)),
     ev.InterviewScheduled: _interview,
     ev.InterviewHeld: _held,
+    ev.InterviewRescheduled: lambda e, a: (
+        f"Interview moved, round {e.round}", f"to {e.scheduled_for:%Y-%m-%d %H:%M}", _names(a)),
+    ev.InterviewCancelled: lambda e, a: (
+        f"Interview cancelled, round {e.round}",
+        "; ".join(x for x in (f"by {e.by}" if e.by else "", e.reason or "") if x), _names(a)),
     ev.ThankYouSent: lambda e, a: ("Thank-you note sent", "", tuple(e.to) or _names(a)),
     ev.FollowUpSent: lambda e, a: ("Followed up", e.note or "", _names(a)),
     ev.OfferReceived: lambda e, a: ("Revised offer received" if e.revised else "Offer received",
@@ -108,6 +113,7 @@ def activities(streams: dict[str, list[Fact]]) -> list[Activity]:
     found = []
     for stream_id, facts in streams.items():
         app = Application(stream_id)
+        of_stream = []
         for fact in effective(facts):
             submitted = isinstance(fact.event, ev.ApplicationSubmitted)
             if submitted:  # the submission names the company and role it is about
@@ -115,10 +121,12 @@ def activities(streams: dict[str, list[Fact]]) -> list[Activity]:
             described = _describe(fact, app)
             if described is not None:
                 what, details, people = described
-                found.append(Activity(fact.occurred_at, what, app.company, app.role, people,
-                                      details, stream_id, fact.event_id))
+                of_stream.append(Activity(fact.occurred_at, what, app.company, app.role, people,
+                                          details, stream_id, fact.event_id))
             if not submitted:
                 evolve(app, fact)
+        if app.discarded is None:  # an application entered by mistake was no activity
+            found += of_stream
     return sorted(found, key=lambda a: (a.at, a.application, a.event_id))
 
 

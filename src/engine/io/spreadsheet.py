@@ -303,9 +303,8 @@ class _Reader:
 
 
 def _require_terms(state: str, terms: ev.OfferTerms | None, counter: ev.OfferTerms | None) -> None:
-    """An offer is a fact with terms: afterview does not invent a salary."""
-    if state in (OFFERED, NEGOTIATING, ACCEPTED) and terms is None:
-        raise InvalidValue(f"status {state} needs the offered salary: add a salary column")
+    """afterview does not invent a salary: an offer without one is recorded as "terms not
+    recorded"; a counter-offer is your own ask, so it needs its amount."""
     if state == NEGOTIATING and counter is None:
         raise InvalidValue("status negotiating needs your counter-offer: add a counter column")
 
@@ -373,8 +372,8 @@ def row_facts(row: SheetRow, now: datetime) -> list[tuple[ev.Event, datetime]]:
         # A future interview date is when it takes place; it was arranged by now at the latest.
         arranged = min(at, max(row.applied, now))
         facts.append((ev.InterviewScheduled(1, at), arranged))
-    elif row.state in (OFFERED, NEGOTIATING, ACCEPTED) and row.terms is not None:
-        facts.append((ev.OfferReceived(row.terms), at))
+    elif row.state in (OFFERED, NEGOTIATING, ACCEPTED):
+        facts.append((ev.OfferReceived(row.terms), at))  # terms None: not recorded
         if row.state == NEGOTIATING and row.counter is not None:
             facts.append((ev.CounterOfferMade(row.counter), at))
         if row.state == ACCEPTED:

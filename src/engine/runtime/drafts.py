@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from jinja2.runtime import Context
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+    from afterview.engine.domain.calendar import WorkCalendar
+
+
 KINDS: tuple[str, ...] = (
     "thank-you", "follow-up", "more-time", "counter-offer", "appreciation", "acceptance",
     "withdrawal", "resignation", "feedback-request",
@@ -79,6 +82,7 @@ class DraftOptions(NamedTuple):
 
     until: datetime | date | None = None  # more-time: the date to ask for
     start: datetime | date | None = None  # acceptance, resignation: the start date
+    calendar: WorkCalendar | None = None  # resignation: the last working day on business days
 
 
 def _base_facts(app: Application, recipients: Sequence[str]) -> TemplateFacts:
@@ -130,6 +134,9 @@ def _offer_facts(app: Application, kind: str) -> TemplateFacts:
         raise _missing(kind, f"no offer recorded; record it first with 'afterview offer {app.id} "
                        "--salary N'")
     terms = offer.terms
+    if terms is None:
+        raise _missing(kind, f"the offer's terms are not recorded; add them with 'afterview "
+                       f"offer {app.id} --salary N ...'")
     return {"offer_base": format_money(terms.base, terms.currency),
             "offer_first_year_total": format_money(total_compensation(terms).first_year_total,
                                                    terms.currency),
@@ -170,9 +177,9 @@ def _counter_offer(app: Application, settings: Settings,
     assert offer is not None
     ask, note = latest_ask(app), None
     if ask is not None:
-        amount, currency, note = ask.terms.base, ask.terms.currency, ask.note
-    elif (settings.target_salary is not None and settings.currency == offer.terms.currency
-          and settings.target_salary > offer.terms.base):
+        amount, currency, note = ask.given_terms.base, ask.given_terms.currency, ask.note
+    elif (settings.target_salary is not None and offer.terms is not None
+          and settings.currency == offer.terms.currency and settings.target_salary > offer.terms.base):
         amount, currency = settings.target_salary, settings.currency
     else:
         raise _missing("counter-offer", "no amount to ask for; record your counter first with "
@@ -198,7 +205,7 @@ def _appreciation(app: Application, settings: Settings,
                        f"record its answer first ('afterview offer {app.id} ...' or "
                        f"'afterview declined {app.id}')")
     facts = {**_base_facts(app, _addressees(app)), "revised_base": None}
-    if answered_with_offer and app.offer is not None:
+    if answered_with_offer and app.offer is not None and app.offer.terms is not None:
         terms = app.offer.terms
         facts["revised_base"] = format_money(terms.base, terms.currency)
     return facts
@@ -232,12 +239,18 @@ def _resignation(app: Application, settings: Settings, options: DraftOptions) ->
     if app.state != "accepted":
         raise _missing("resignation", "it follows an accepted offer; record it first with "
                        f"'afterview accept {app.id} --start WHEN'")
-    last_day = _start_date(app, "resignation", options) - timedelta(days=settings.rest_days)
+    start = _start_date(app, "resignation", options)
+    calendar = options.calendar
+    if calendar is not None:  # the last business day on or before start - rest days
+        from afterview.engine.domain.policies import Deadlines, last_working_day
+
+        last_day = last_working_day(start, Deadlines(calendar, settings))
+    else:
+        last_day = start - timedelta(days=settings.rest_days)
     days = settings.notice_days
-    period = "two weeks'" if days == 14 else f"{days} days'"
     # The letter goes to your current employer: it names neither the new company nor role.
     return {"greeting": "Dear [manager's name],", "last_working_day": long_date(last_day),
-            "notice_period": period}
+            "notice_period": f"{days} days'", "notice_days": days}
 
 
 def _feedback_request(app: Application, settings: Settings,
@@ -258,17 +271,19 @@ _BUILDERS: dict[str, Callable[[Application, Settings, DraftOptions], TemplateFac
 
 def draft_facts(kind: str, app: Application, settings: Settings, *,
                 until: datetime | date | None = None,
-                start: datetime | date | None = None) -> TemplateFacts:
+                start: datetime | date | None = None,
+                calendar: WorkCalendar | None = None) -> TemplateFacts:
     """The values a ``kind`` template receives; options: ``until`` (more-time) and
     ``start`` (acceptance, resignation) supply a date not recorded yet."""
     if kind not in _BUILDERS:
         raise InvalidValue(f"unknown draft kind {kind!r}: use one of {', '.join(KINDS)}")
-    return _BUILDERS[kind](app, settings, DraftOptions(until, start))
+    return _BUILDERS[kind](app, settings, DraftOptions(until, start, calendar))
 
 
 def render_draft(kind: str, app: Application, settings: Settings, *,
                  folder: Path | None = None, until: datetime | date | None = None,
-                 start: datetime | date | None = None) -> str:
+                 start: datetime | date | None = None,
+                 calendar: WorkCalendar | None = None) -> str:
     """The message: ``KIND.txt`` from ``folder`` when there is one, else the packaged one.
 
     Rendered in Jinja2's immutable sandbox: a template is text a person may have copied
@@ -276,7 +291,7 @@ def render_draft(kind: str, app: Application, settings: Settings, *,
     attribute starting with an underscore, no method that changes a value)."""
     import jinja2
 
-    facts = draft_facts(kind, app, settings, until=until, start=start)
+    facts = draft_facts(kind, app, settings, until=until, start=start, calendar=calendar)
     folders = [PACKAGED_TEMPLATES] if folder is None else [folder, PACKAGED_TEMPLATES]
     environment = _sandbox()(
         loader=jinja2.FileSystemLoader([str(f) for f in folders]), autoescape=False,

@@ -10,7 +10,7 @@ import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
@@ -104,11 +104,15 @@ class Engine:
             from afterview.engine.domain.settings import Settings
 
             values: dict[str, str | None] = {}
+            days_off: set[date] = set()
             for stored in self.store.read_stream(PROFILE_STREAM):
                 if stored.type == "SettingChanged":
                     values[stored.data["key"]] = stored.data["value"]
+                elif stored.type == "DaysOffRecorded":
+                    days_off.update(_days_between(stored.data["from"], stored.data["to"]))
             problems: list[str] = []
-            self._settings = Settings.from_values(values, problems)
+            self._settings = attrs.evolve(Settings.from_values(values, problems),
+                                          recorded_days_off=frozenset(days_off))
             for problem in problems:
                 self._warn(problem)
         return self._settings
@@ -144,7 +148,8 @@ class Engine:
         country, subdivision = usable_country(settings.country, settings.subdivision, problems)
         for problem in problems:
             self._warn(problem)
-        return WorkCalendar(self.tz, country, subdivision, settings.workday_start_time)
+        return WorkCalendar(self.tz, country, subdivision, settings.workday_start_time,
+                            settings.all_days_off)
 
     def context(self, command_id: str | None = None) -> commands.Context:
         from afterview.engine.domain import decide as commands
@@ -204,9 +209,11 @@ class Engine:
         return by_stream
 
     def applications(
-        self, *, as_of: datetime | None = None, known_at: datetime | None = None
+        self, *, as_of: datetime | None = None, known_at: datetime | None = None,
+        include_discarded: bool = False,
     ) -> list[Application]:
-        """Every application, rebuilt from the log (as of / as known at, when given)."""
+        """Every application, rebuilt from the log (as of / as known at, when given); the
+        discarded ones (entered by mistake) only with ``include_discarded``."""
         built = []
         with _replaying_everything():
             for stream_id, facts in self.all_facts().items():
@@ -214,7 +221,7 @@ class Engine:
                     app = rebuild(stream_id, facts)
                 else:
                     app = view(stream_id, facts, as_of=as_of, known_at=known_at)
-                if app.exists:
+                if app.exists and (include_discarded or app.discarded is None):
                     built.append(app)
         return built
 
@@ -250,24 +257,36 @@ class Engine:
         return candidates[0]
 
     def resolve_task(self, ref: str) -> tuple[Application, Task]:
-        """An application and its task from the task id or a unique prefix of it."""
+        """An application and its task from its short reference (``acme-backend#3``, the
+        application by any unique prefix: ``acme#3``), its full id, or a unique prefix of the
+        id of an open task."""
         if not ref.strip():
             raise InvalidValue("the task id cannot be empty")
-        found = [
-            (app, task)
-            for app in self.applications()
-            for task in app.tasks.values()
-            if task.id.startswith(ref)
-        ]
-        exact = [pair for pair in found if pair[1].id == ref]
+        app_ref, hash_sign, number = ref.rpartition("#")
+        if hash_sign:
+            return self._task_by_number(app_ref, number)
+        every = [(app, task) for app in self.applications(include_discarded=True)
+                 for task in app.tasks.values()]
+        exact = [pair for pair in every if pair[1].id == ref]
         if exact:
             return exact[0]
+        found = [pair for pair in every if pair[1].is_open and pair[1].id.startswith(ref)]
         if not found:
-            raise DomainError(f"unknown task {ref!r}: see 'afterview agenda --all'")
+            raise DomainError(f"unknown task {ref!r} (a prefix matches open tasks only): "
+                              "see 'afterview agenda --all'")
         if len(found) > 1:
-            shown = ", ".join(task.id for _, task in found[:10])
+            shown = ", ".join(f"{task.ref} ({task.id})" for _, task in found[:10])
             raise DomainError(f"ambiguous task {ref!r}: it could be {shown}")
         return found[0]
+
+    def _task_by_number(self, app_ref: str, number: str) -> tuple[Application, Task]:
+        app = self.application(app_ref)
+        for task in app.tasks.values():
+            if number.strip().isdigit() and task.number == int(number):
+                return app, task
+        numbers = sorted(task.number for task in app.tasks.values())
+        known = f"its tasks are #{numbers[0]} to #{numbers[-1]}" if numbers else "it has no tasks"
+        raise DomainError(f"unknown task {app.id}#{number}: {known} (see 'afterview agenda')")
 
     def resolve_event(self, ref: str) -> StoredEvent:
         if not ref.strip():
@@ -304,7 +323,7 @@ class Engine:
         return decision
 
     def apply(self, submitted: ev.ApplicationSubmitted, *, application_id: str | None = None,
-              at: datetime | None = None) -> Result:
+              at: datetime | None = None, again: bool = False) -> Result:
         if application_id is not None:
             check_chosen_id(application_id)
         else:
@@ -312,7 +331,7 @@ class Engine:
                 raise InvalidValue("the company and the role cannot be empty")
             taken = self.store.stream_ids(slug(submitted.company, submitted.role))
             application_id = ApplicationIds(taken).new(submitted.company, submitted.role)
-        return self._record(application_id, submitted, at)
+        return self._record(application_id, submitted, at, again)
 
     def record(self, ref: str, event: ev.Event, *, at: datetime | None = None) -> Result:
         """Record a fact about an existing application."""
@@ -320,42 +339,62 @@ class Engine:
 
     def schedule_interview(self, ref: str, scheduled_for: datetime, *, round: int | None = None,
                            kind: str | None = None, interviewers: tuple[str, ...] = (),
-                           at: datetime | None = None) -> Result:
-        """Record that an interview was booked (round ``round``, else the next one)."""
+                           by: str | None = None, at: datetime | None = None) -> Result:
+        """Record that an interview was booked (round ``round``, else the next one), or that
+        the round scheduled and not yet held moved to ``scheduled_for``."""
         from afterview.engine.domain import decide as commands
 
         application_id = self.resolve(ref)
         return self._decide_about(application_id, lambda when: commands.ScheduleInterview(
-            application_id, scheduled_for, round, kind, interviewers, when), at)
+            application_id, scheduled_for, round, kind, interviewers, when, by), at)
 
-    def receive_offer(self, ref: str, terms: ev.OfferTerms, *, respond_by: datetime | None = None,
+    def cancel_interview(self, ref: str, *, round: int | None = None, by: str | None = None,
+                         reason: str | None = None, at: datetime | None = None) -> Result:
+        """Record that the round scheduled and not yet held was cancelled."""
+        from afterview.engine.domain import decide as commands
+
+        application_id = self.resolve(ref)
+        return self._decide_about(application_id, lambda when: commands.CancelInterview(
+            application_id, round, by, reason, when), at)
+
+    def receive_offer(self, ref: str, terms: ev.OfferTerms | ev.JsonObject | None, *,
+                      respond_by: datetime | None = None, whole_day: bool = False,
                       at: datetime | None = None) -> Result:
-        """Record an offer (while negotiating: the company's revised offer)."""
+        """Record an offer (while offered or negotiating: the company's revised offer, which
+        keeps the terms it does not repeat); ``terms`` None: terms not recorded."""
         from afterview.engine.domain import decide as commands
 
         application_id = self.resolve(ref)
         return self._decide_about(application_id, lambda when: commands.ReceiveOffer(
-            application_id, terms, respond_by, when), at)
+            application_id, terms, respond_by, when, whole_day), at)
 
-    def _record(self, application_id: str, event: ev.Event, at: datetime | None) -> Result:
+    def _record(self, application_id: str, event: ev.Event, at: datetime | None,
+                again: bool = False) -> Result:
         from afterview.engine.domain import decide as commands
 
+        # An acceptance writes tasks on the others; a submission is compared with them.
+        looks_around = isinstance(event, ev.OfferAccepted) or (
+            isinstance(event, ev.ApplicationSubmitted) and not again)
         return self._decide_about(
-            application_id, lambda when: commands.Record(application_id, event, when), at,
-            others=isinstance(event, ev.OfferAccepted))
+            application_id, lambda when: commands.Record(application_id, event, when, again), at,
+            others=looks_around, guard_others=isinstance(event, ev.OfferAccepted))
 
-    def _decide_about(self, application_id: str, command_at: Callable[[datetime], commands.Command],
-                      at: datetime | None, *, others: bool = False) -> Result:
+    def _decide_about(self, application_id: str,
+                      command_at: Callable[[datetime | None], commands.Command],
+                      at: datetime | None, *, others: bool = False,
+                      guard_others: bool = False) -> Result:
         """Decide the command about one application (the others loaded too when the
-        command reaches them: an acceptance) and append what it adds."""
+        command looks at them, and guarded when it writes on them: an acceptance) and append
+        what it adds. Without ``at`` the domain picks when the fact happened."""
         from afterview.engine.domain import decide as commands
 
         def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
             app = rebuild(application_id, self.facts(application_id))
             loaded = [o for o in self.applications() if o.id != application_id] if others else []
-            decision = commands.decide(command_at(at or context.now), app, context, others=loaded)
+            decision = commands.decide(command_at(at), app, context, others=loaded)
             versions: dict[str, int | None] = {app.id: app.version}
-            versions.update({o.id: o.version for o in loaded})
+            if guard_others:
+                versions.update({o.id: o.version for o in loaded})
             return decision, versions
 
         decision = self._run(attempt)
@@ -372,7 +411,7 @@ class Engine:
             facts = self.facts(stored.stream_id)
             app = rebuild(stored.stream_id, facts)
             command = commands.VoidEvent(app.id, stored.event_id, reason, at or context.now)
-            others = [o for o in self.applications() if o.id != app.id]
+            others = [o for o in self.applications(include_discarded=True) if o.id != app.id]
             decision = commands.decide(command, app, context, facts=facts, others=others)
             versions: dict[str, int | None] = {app.id: app.version}
             touched = {fact.stream_id for fact in decision.facts}
@@ -449,6 +488,15 @@ class Engine:
                 fired.append(done)
         return fired
 
+    def record_days_off(self, first: date, last: date, reason: str | None = None) -> list[Fact]:
+        """Personal days off (a ``vacation``): not business days for later deadlines."""
+        from afterview.engine.domain import decide as commands
+
+        def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
+            return commands.decide(commands.RecordDaysOff(first, last, reason), None, context), {}
+
+        return self._run(attempt).facts
+
     def set_setting(self, key: str, value: str) -> Settings:
         from afterview.engine.domain import decide as commands
 
@@ -491,6 +539,12 @@ def keeps_its_log(location: str | os.PathLike[str]) -> bool:
     from afterview.engine.store.open import locate
 
     return locate(location).backend != "memory"
+
+
+def _days_between(first: str, last: str) -> Iterator[date]:
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
 
 
 def _nearest_ids(ref: str, store: EventStore) -> str:

@@ -18,10 +18,11 @@ def history_rows(stored: list[StoredEvent]) -> list[JsonObject]:
     facts = [to_fact(s) for s in stored]
     kept = {f.event_id for f in effective(facts)}
     app = Application(stored[0].stream_id if stored else "")
+    profile = app.id == PROFILE_STREAM  # settings and days off: no application state
     rows = []
     for row, fact in zip(stored, facts, strict=True):
         voided = fact.event_id not in kept
-        if not voided:
+        if not voided and not profile:
             evolve(app, fact)
         rows.append({
             "position": row.position,
@@ -30,7 +31,7 @@ def history_rows(stored: list[StoredEvent]) -> list[JsonObject]:
             "occurred_at": row.occurred_at,
             "recorded_at": row.recorded_at,
             "data": ev.to_data(fact.event),
-            "state_after": app.state,
+            "state_after": None if profile else app.state,
             "voided": voided,
             "actor": row.metadata.get("actor"),
         })
@@ -103,8 +104,10 @@ def verify_log(store: EventStore, *, expect_head: str | None = None) -> JsonObje
 
 
 def history(engine: Engine, ref: str) -> list[JsonObject]:
-    """The audit history of the application ``ref`` names (an id or a unique prefix)."""
-    return history_rows(engine.stored_events(engine.resolve(ref)))
+    """The audit history of the application ``ref`` names (an id or a unique prefix), or
+    of the profile (settings and days off) for ``profile``."""
+    stream = PROFILE_STREAM if ref == PROFILE_STREAM else engine.resolve(ref)
+    return history_rows(engine.stored_events(stream))
 
 
 def verify(engine: Engine, *, expect_head: str | None = None) -> JsonObject:

@@ -133,7 +133,7 @@ class _Search:
 
 
 def _initech(s: _Search) -> str:
-    """Two rounds, an offer, a counter-offer, a revised offer: accepted yesterday."""
+    """Two rounds, an offer, a counter-offer, a revised offer: accepted four days ago."""
     t = s.t
     app = s.apply("Initech", "Platform Engineer", t.ago(45, 9, 30), source="referral",
                   url="https://jobs.initech.example/platform", location="Remote (US)",
@@ -275,8 +275,8 @@ def build_demo(engine: Engine) -> list[str]:
     search = _Search(engine)
     built = [build(search) for build in (_soylent, _initech, _hooli, _cyberdyne, _vandelay,
                                          _stark, _umbrella, _wayne)]
-    # Yesterday you accepted Initech: that schedules withdrawing from the others still open
-    # and handing in your notice before the start date.
+    # Four days ago you accepted Initech: that schedules withdrawing from the others still
+    # open (overdue by now; their follow-ups became moot) and handing in your notice.
     t = search.t
-    search.fact(built[1], ev.OfferAccepted(t.ahead(30, 9).date()), t.ago(1, 16))
+    search.fact(built[1], ev.OfferAccepted(t.ahead(30, 9).date()), t.ago(4, 16))
     return built

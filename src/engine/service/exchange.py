@@ -234,7 +234,7 @@ def _checked_event(event: JsonObject) -> ev.Event:
     if not 1 <= schema <= current:
         raise FieldError("schema_version", f"is {schema}; {type_name} has versions 1 to {current}")
     in_profile = event["stream_id"] == PROFILE_STREAM
-    if in_profile != (type_name == "SettingChanged"):
+    if in_profile != (type_name in ("SettingChanged", "DaysOffRecorded")):
         raise FieldError("type", f"{type_name} does not belong in "
                                  + ("the settings" if in_profile else "an application"))
     try:
@@ -439,17 +439,17 @@ def _first_year_total(terms: ev.OfferTerms) -> Decimal:
 
 def application_row(app: Application) -> JsonObject:
     """The CSV row of one application (the spreadsheet import reads these columns back)."""
-    offer = app.offer
+    terms = app.offer.terms if app.offer else None
     counters = [r for r in app.rounds if r.side == "counter"]
     return {
         "id": app.id, "company": app.company, "role": app.role, "state": app.state,
         "applied_at": _iso(app.applied_at), "state_since": _iso(app.updated_at),
         "updated_at": _iso(app.last_event_at), "source": app.source, "url": app.url,
         "location": app.location, "contacts": "; ".join(c.name for c in app.contacts),
-        "offer_currency": offer.terms.currency if offer else None,
-        "offer_base": offer.terms.base if offer else None,
-        "offer_first_year_total": _first_year_total(offer.terms) if offer else None,
-        "counter_base": counters[-1].terms.base if counters else None,
+        "offer_currency": terms.currency if terms else None,
+        "offer_base": terms.base if terms else None,
+        "offer_first_year_total": _first_year_total(terms) if terms else None,
+        "counter_base": counters[-1].given_terms.base if counters else None,
     }
 
 

@@ -75,11 +75,11 @@ def _offer_summary(apps: Sequence[Application]) -> JsonObject:
     outcomes = Counter("open" if a.state in OPEN_STATES else a.state for a in with_offer)
     listed = []
     for app in sorted(with_offer, key=lambda a: a.stage_times[OFFERED]):
-        offer = app.offer
+        terms = app.offer.terms if app.offer else None
         listed.append({
             "application": app.id, "company": app.company, "role": app.role,
-            "currency": offer.terms.currency if offer else None,
-            "base": str(offer.terms.base) if offer else None,
+            "currency": terms.currency if terms else None,
+            "base": str(terms.base) if terms else None,
             "received_at": app.stage_times[OFFERED].isoformat(),
             "negotiated": NEGOTIATING in app.stage_times,
             "outcome": "open" if app.state in OPEN_STATES else app.state,
