@@ -46,20 +46,18 @@ def test_moving_a_round_keeps_one_interview_and_one_debrief(cli: CLI) -> None:
 
 def test_the_calendar_updates_a_moved_interview_instead_of_adding_one(engine: Engine) -> None:
     from afterview.engine.domain import events as ev
-    from afterview.engine.domain.decide import CancelInterview, ScheduleInterview
     from conftest import new_york
 
     engine.apply(ev.ApplicationSubmitted("Acme", "Backend"), application_id="acme",
                  at=new_york("2026-11-02T09:00"))
-    engine.record("acme", ScheduleInterview(new_york("2026-11-25T14:00")))
-    first = icalendar.Calendar.from_ical(export_ics(engine))
-    (before,) = first.walk("VEVENT")
-    engine.record("acme", ScheduleInterview(new_york("2026-11-26T09:30")))
+    engine.schedule_interview("acme", new_york("2026-11-25T14:00"))
+    (before,) = icalendar.Calendar.from_ical(export_ics(engine)).walk("VEVENT")
+    engine.schedule_interview("acme", new_york("2026-11-26T09:30"))
     (after,) = icalendar.Calendar.from_ical(export_ics(engine)).walk("VEVENT")
     assert str(after["UID"]) == str(before["UID"])
     assert (int(before["SEQUENCE"]), int(after["SEQUENCE"])) == (0, 1)
     assert after.decoded("DTSTART") == new_york("2026-11-26T09:30")
-    engine.record("acme", CancelInterview(reason="the role was filled"))
+    engine.cancel_interview("acme", reason="the role was filled")
     (cancelled,) = icalendar.Calendar.from_ical(export_ics(engine)).walk("VEVENT")
     assert (str(cancelled["STATUS"]), int(cancelled["SEQUENCE"])) == ("CANCELLED", 2)
 
@@ -85,7 +83,7 @@ def test_a_debrief_is_dated_at_the_interview_and_never_before_it(cli: CLI) -> No
     line = cli.refused("debrief", "acme", code=2)  # now is Fri 20 November
     assert "scheduled for Mon 2026-11-23T14:00" in line and cli.event_count() == before
 
-    cli.ok("interview", "acme", "--on", "2026-11-19T15:00")  # moved into the past
+    cli.ok("interview", "acme", "--on", "2026-11-19T15:00")  # moved (it is still to come)
     cli.ok("debrief", "acme", "--with", "Dana")  # without --at: the round's own time
     (held,) = [r for r in cli.json("history", "acme") if r["type"] == "InterviewHeld"]
     assert held["occurred_at"] == "2026-11-19T15:00:00-05:00"
@@ -100,6 +98,17 @@ def test_the_thank_you_is_due_a_day_after_the_interview_not_after_the_debrief(cl
     cli.ok("debrief", "acme", "--at", "2026-11-18T20:00")  # entered two days late
     (thanks,) = tasks_by_kind(cli, "acme")["thank-you"]
     assert thanks["due_at"] == "2026-11-17T10:00:00-05:00"
+
+
+def test_a_new_time_after_a_round_has_passed_is_the_next_round(cli: CLI) -> None:
+    cli.ok("apply", "Acme", "Backend", "--id", "acme", "--at", "2026-11-02")
+    cli.ok("interview", "acme", "--on", "2026-11-16T10:00", "--at", "2026-11-05")
+    cli.ok("interview", "acme", "--on", "2026-11-27T10:00")  # round 1 most likely happened
+    shown = cli.ok("show", "acme")
+    assert "interview round 1 scheduled 2026-11-16" in shown
+    assert "interview round 2 scheduled 2026-11-27" in shown
+    cli.ok("interview", "acme", "--on", "2026-11-17T10:00", "--round", "1")  # said explicitly
+    assert "interview round 1 moved to 2026-11-17" in cli.ok("show", "acme")
 
 
 def test_a_past_interview_entered_today_keeps_the_order_of_facts(cli: CLI) -> None:

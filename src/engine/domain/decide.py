@@ -315,7 +315,8 @@ def _as_record(command: ScheduleInterview | CancelInterview | ReceiveOffer, app:
     event: ev.Event
     if isinstance(command, ScheduleInterview):
         event = rules.interview_event(app, command.scheduled_for, command.round, command.kind,
-                                      command.interviewers, command.by)
+                                      command.interviewers, command.by,
+                                      command.occurred_at or context.now)
     elif isinstance(command, CancelInterview):
         _refuse_invalid_move(app, "InterviewCancelled")
         event = rules.cancellation_event(app, command.round, command.by, command.reason)

@@ -37,11 +37,16 @@ def _when(moment: datetime) -> str:
 
 
 def interview_event(app: Application, scheduled_for: datetime, round_number: int | None,
-                    kind: str | None, interviewers: tuple[str, ...],
-                    by: str | None) -> ev.InterviewScheduled | ev.InterviewRescheduled:
-    """A new round, or ``InterviewRescheduled`` for the round that is scheduled and not held
-    (the latest pending one without a round number)."""
+                    kind: str | None, interviewers: tuple[str, ...], by: str | None,
+                    at: datetime) -> ev.InterviewScheduled | ev.InterviewRescheduled:
+    """A new round, or ``InterviewRescheduled`` for the round that is scheduled and not held:
+    the one named by ``round_number``, else the latest pending one whose time is still to
+    come at ``at`` (one whose time has passed was most likely held and not debriefed yet,
+    so a new time without a round number is the next round)."""
     pending = app.pending_interview(round_number)
+    if pending is not None and round_number is None and (
+            pending.scheduled_for is not None and pending.scheduled_for <= at):
+        pending = None
     if pending is not None:
         assert pending.scheduled_for is not None
         if pending.scheduled_for == scheduled_for:
