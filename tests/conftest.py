@@ -183,3 +183,43 @@ def stepping(tmp_path: Path, clock: SteppingClock) -> Iterator[Engine]:
         engine = Engine(store, clock=clock)
         engine.set_setting("timezone", ZONE)
         yield engine
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL: one throwaway cluster per test session (tests/pg.py)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A PostgreSQL server of our own, started once for the session and stopped at the
+    end. Without a server the PostgreSQL tests are skipped, except under CI (CI=true),
+    where that is a failure: .ci/run installs one."""
+    import pg
+
+    bin_dir = pg.server_bin()
+    try:
+        import psycopg  # noqa: F401  # the backend's driver
+    except ImportError:
+        bin_dir = None
+    if bin_dir is None:
+        message = "no PostgreSQL server here (initdb not found; apt-get install postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = pg.Cluster(bin_dir)
+    try:
+        cluster.start()
+        cluster.create_roles()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_db(pg_cluster: Any) -> Any:
+    """The shared afterview database (set up by 'db init'); tests keep apart by tenant."""
+    import pg
+
+    database = pg.Database(pg_cluster, pg_cluster.create_database("afterview"))
+    database.init()
+    return database

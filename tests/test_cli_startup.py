@@ -13,7 +13,7 @@ import pytest
 from conftest import CLI
 
 HEAVY = ("apscheduler", "holidays", "jinja2", "sqlite_utils", "transitions", "icalendar",
-         "tzlocal")
+         "tzlocal", "psycopg", "psycopg_pool")
 
 # Runs one command as the console script does, then reports the heavy modules it loaded
 # (on stderr's last line, after whatever the command printed).
