@@ -190,36 +190,23 @@ def stepping(tmp_path: Path, clock: SteppingClock) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[Any]:
-    """A PostgreSQL server of our own, started once for the session and stopped at the
-    end. Without a server the PostgreSQL tests are skipped, except under CI (CI=true),
-    where that is a failure: .ci/run installs one."""
+def pg_db() -> Any:
+    """The shared afterview database (set up by 'db init'); tests keep apart by tenant.
+    Without a server the PostgreSQL tests are skipped, except under CI (CI=true), where
+    that is a failure: .ci/run installs one."""
     import pg
 
-    bin_dir = pg.server_bin()
-    try:
-        import psycopg  # noqa: F401  # the backend's driver
-    except ImportError:
-        bin_dir = None
-    if bin_dir is None:
-        message = "no PostgreSQL server here (initdb not found; apt-get install postgresql)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    cluster = pg.Cluster(bin_dir)
-    try:
-        cluster.start()
-        cluster.create_roles()
-        yield cluster
-    finally:
-        cluster.stop()
+    return pg.require_shared_database()
 
 
 @pytest.fixture(scope="session")
-def pg_db(pg_cluster: Any) -> Any:
-    """The shared afterview database (set up by 'db init'); tests keep apart by tenant."""
-    import pg
+def pg_cluster(pg_db: Any) -> Any:
+    """The throwaway PostgreSQL server, for tests that need a database of their own."""
+    return pg_db.cluster
 
-    database = pg.Database(pg_cluster, pg_cluster.create_database("afterview"))
-    database.init()
-    return database
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the PostgreSQL server if a test started one."""
+    pg = sys.modules.get("pg")
+    if pg is not None:
+        pg.stop_shared()

@@ -7,6 +7,7 @@ Used by the session fixtures in conftest.py and by benchmarks/postgres_bench.py.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import shutil
@@ -50,11 +51,13 @@ class Cluster:
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed: {done.stdout}\n{done.stderr}")
 
-    def start(self) -> None:
+    def start(self, *, durable: bool = False) -> None:
+        """Tests run without fsync; ``durable`` (the benchmark) keeps PostgreSQL's defaults,
+        every commit flushed, as SQLite's synchronous=FULL does."""
         self._run(str(self.bin / "initdb"), "--no-sync", "-U", "postgres", "-A", "trust",
                   "-E", "UTF8", "--locale", "C", "-D", str(self.data))
-        options = (f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        unsafe = "" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options = f"-k {self.socket_dir} -c listen_addresses='' {unsafe} -c max_connections=200"
         self._run(str(self.bin / "pg_ctl"), "-w", "-D", str(self.data), "-l",
                   str(self.root / "server.log"), "-o", options, "start")
         self.started = True
@@ -119,3 +122,64 @@ class Database:
                 conn.execute("SELECT set_config('afterview.tenant', %s, true)", (tenant,))
             cursor = conn.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
+
+
+# ---------------------------------------------------------------------------
+# The test session's cluster and database: started on first use, stopped at the end
+# (conftest.py's pytest_sessionfinish), shared by the fixtures and the store contract suite.
+
+_SHARED: dict[str, Any] = {}
+
+
+class NoServer(Exception):
+    """No PostgreSQL server (or no psycopg) on this machine."""
+
+
+def shared_database() -> Database:
+    """The session's database, set up by 'db init'; the cluster is started on first use."""
+    if "error" in _SHARED:
+        raise _SHARED["error"]
+    if "database" not in _SHARED:
+        try:
+            import psycopg  # noqa: F401  # the backend's driver
+        except ImportError:
+            bin_dir = None
+        else:
+            bin_dir = server_bin()
+        if bin_dir is None:
+            _SHARED["error"] = NoServer("no PostgreSQL server here (initdb not found; "
+                                        "apt-get install postgresql)")
+            raise _SHARED["error"]
+        cluster = _SHARED["cluster"] = Cluster(bin_dir)
+        atexit.register(stop_shared)
+        try:
+            cluster.start()
+            cluster.create_roles()
+            database = Database(cluster, cluster.create_database("afterview"))
+            database.init()
+        except Exception as error:
+            _SHARED["error"] = error
+            raise
+        _SHARED["database"] = database
+    found: Database = _SHARED["database"]
+    return found
+
+
+def require_shared_database() -> Database:
+    """shared_database(), or the test is skipped without a server (failed under CI=true,
+    where .ci/run installs one)."""
+    import pytest
+
+    try:
+        return shared_database()
+    except NoServer as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+
+
+def stop_shared() -> None:
+    cluster = _SHARED.pop("cluster", None)
+    _SHARED.pop("database", None)
+    if cluster is not None:
+        cluster.stop()

@@ -58,7 +58,7 @@ def test_memory_logs_are_private_unless_named() -> None:
     ("sqlite://server/afterview.db", "write sqlite:/// followed by the file's path"),
     ("sqlite:///tmp/afterview.db?mode=ro", "no host, no options"),
     ("sqlite://", "write sqlite:/// followed by the file's path"),
-    ("postgresql://localhost/afterview", "PostgreSQL support is not installed in this build"),
+    ("postgresql://localhost/afterview", "holds many people's logs: name yours with --tenant"),
 ])
 def test_a_url_it_cannot_open_is_refused_readably(url: str, says: str) -> None:
     with pytest.raises(StoreOpenError, match=says):
@@ -105,7 +105,7 @@ def test_the_command_line_works_on_a_memory_log(cli: CLI) -> None:
 
 @pytest.mark.parametrize(("url", "says"), [
     ("mysql://localhost/afterview", "error: mysql://localhost/afterview is not a kind of store"),
-    ("postgresql://localhost/afterview", "error: PostgreSQL support is not installed"),
+    ("postgresql://localhost/afterview", "error: a PostgreSQL database holds many people's logs"),
 ])
 def test_a_store_url_the_command_line_cannot_open_is_one_error_line(
         cli: CLI, url: str, says: str) -> None:

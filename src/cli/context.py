@@ -81,13 +81,37 @@ WRITING_COMMANDS = frozenset({
 })
 
 
+def shared_database(db: str | Path) -> str | None:
+    """The URL, if ``db`` names a PostgreSQL database shared by many people's logs."""
+    from afterview.engine.service.shared import shared_url
+
+    return shared_url(db)
+
+
+def open_tenant_engine(db: str | Path, tenant: str | None) -> Engine:
+    """An engine over the log --db names; for a shared PostgreSQL database, --tenant's."""
+    from afterview.engine.service.api import open_engine
+
+    refuse_stray_tenant(db, tenant)
+    return open_engine(db, tenant=tenant)
+
+
+def refuse_stray_tenant(db: str | Path, tenant: str | None) -> None:
+    """A tenant names one person's log in a shared database: for a file it means nothing."""
+    if tenant is not None and shared_database(db) is None:
+        raise Refused(f"--tenant is for a shared PostgreSQL database; {db} holds one person's "
+                      "log: leave --tenant (and AFTERVIEW_TENANT) out")
+
+
 class Session:
     """The database and output mode chosen by the global options; opens the engine once."""
 
-    def __init__(self, db_path: str | None, as_json: bool, actor: str = "cli") -> None:
+    def __init__(self, db_path: str | None, as_json: bool, actor: str = "cli",
+                 tenant: str | None = None) -> None:
         self.db_path = db_location(db_path)
         self.as_json = as_json
         self.actor = actor
+        self.tenant = tenant
         self._engine: Engine | None = None
 
     @property
@@ -102,6 +126,7 @@ class Session:
         if self._engine is None:
             from afterview.engine.service.api import open_engine
 
+            refuse_stray_tenant(self.db_path, self.tenant)
             file = self.db_file
             existed = file is None or os.path.lexists(file)
             if not existed and not _may_create():
@@ -109,10 +134,23 @@ class Session:
                     f"there is no afterview database at {file} yet: enter a fact to "
                     "start one, e.g. afterview apply Acme \"Backend Engineer\", or run "
                     "afterview demo to try an example", 1)
-            self._engine = open_engine(self.db_path, actor=self.actor, warn=warn)
+            self._engine = open_engine(self.db_path, tenant=self.tenant, actor=self.actor,
+                                       warn=warn)
             if file is not None and existed:
                 _warn_if_shared(file)
         return self._engine
+
+    @property
+    def db_url(self) -> str | None:
+        """The URL of a shared PostgreSQL database, None for one person's own store."""
+        return shared_database(self.db_path)
+
+    def shared_url(self, option: str) -> str:
+        """The PostgreSQL URL for an option that only a shared database has."""
+        if self.db_url is None:
+            raise Refused(f"{option} is for a shared PostgreSQL database (--db postgresql://...); "
+                          f"{self.db_path} holds one person's log")
+        return self.db_url
 
     def close(self) -> None:
         if self._engine is not None:
@@ -243,14 +281,15 @@ def complete_setting(_ctx: click.Context, _param: click.Parameter, incomplete: s
 def _completing(ctx: click.Context, read: Callable[[Engine], list[str]]) -> list[str]:
     """What ``read(engine)`` finds in the chosen database; nothing if there is none yet
     (completing must not create it) or anything goes wrong."""
-    from afterview.engine.service.api import database_file, open_engine
+    from afterview.engine.service.api import database_file
 
-    db = db_location(ctx.find_root().params.get("db_path"))
+    params = ctx.find_root().params
+    db = db_location(params.get("db_path"))
     try:
         path = database_file(db)
         if path is not None and not path.is_file():
             return []
-        with open_engine(db) as engine:
+        with open_tenant_engine(db, params.get("tenant")) as engine:
             found: list[str] = read(engine)
             return found
     except Exception:  # a broken database must not print a traceback into the shell

@@ -18,18 +18,20 @@ VERSION = "0.1.0"
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", metavar="PATH", envvar="AFTERVIEW_DB",
-              help="Database file, or a store URL such as sqlite:///PATH (default: $AFTERVIEW_DB, "
-                   "else the user data folder).")
+              help="Database file, or a store URL such as sqlite:///PATH or postgresql://... "
+                   "(default: $AFTERVIEW_DB, else the user data folder).")
+@click.option("--tenant", metavar="NAME", envvar="AFTERVIEW_TENANT",
+              help="Whose log, in a shared PostgreSQL database (default: $AFTERVIEW_TENANT).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.version_option(VERSION, "--version", prog_name="afterview", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, db_path: str | None, as_json: bool) -> None:
+def cli(ctx: click.Context, db_path: str | None, tenant: str | None, as_json: bool) -> None:
     """afterview: your job search as an append-only, auditable log.
 
     Enter facts (apply, interview, offer, ...), see the board and the agenda, and let the
     daemon remind you of every deadline.
     """
-    ctx.obj = clictx.Session(db_path=db_path, as_json=as_json)
+    ctx.obj = clictx.Session(db_path=db_path, as_json=as_json, tenant=tenant)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -37,6 +39,7 @@ def _register() -> None:
     """Every command module, in the order its commands appear in ``--help``."""
     from afterview.cli.commands import core as commands_core
     from afterview.cli.commands import data as commands_data
+    from afterview.cli.commands import database as commands_database
     from afterview.cli.commands import demo as commands_demo
     from afterview.cli.commands import facts as commands_facts
     from afterview.cli.commands import offers as commands_offers
@@ -44,7 +47,7 @@ def _register() -> None:
     from afterview.cli.commands import tasks as commands_tasks
 
     for module in (commands_core, commands_facts, commands_tasks, commands_offers,
-                   commands_running, commands_data, commands_demo):
+                   commands_running, commands_data, commands_demo, commands_database):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -164,7 +164,9 @@ def history(app: str) -> None:
 
 @click.command()
 @click.option("--expect", metavar="HEX", help="Also check that the head hash is this one.")
-def verify(expect: str | None) -> None:
+@click.option("--all-tenants", is_flag=True,
+              help="PostgreSQL: verify every tenant's log, each its own chain.")
+def verify(expect: str | None, all_tenants: bool) -> None:
     """Replay the whole log, check the hash chain and the lifecycle; print the head hash."""
     import re
 
@@ -174,6 +176,9 @@ def verify(expect: str | None) -> None:
         raise Refused(f"--expect {expect!r} is not a head hash: give the 64 hexadecimal digits "
                       "that 'afterview verify' printed")
     s = session()
+    if all_tenants:
+        _verify_all_tenants(expect)
+        return
     report = verify_log(s.engine, expect_head=expect)
     if s.as_json:
         emit_json(report)
@@ -184,6 +189,30 @@ def verify(expect: str | None) -> None:
             click.echo(f"  {problem}")
     if not report["ok"]:
         raise Refused(f"the log does not verify: {report['problems'][0]}", 1)
+
+
+def _verify_all_tenants(expect: str | None) -> None:
+    """Every tenant's log of a shared database, one line each; refused if any is broken."""
+    from afterview.engine.service.shared import verify_all_tenants
+
+    s = session()
+    if expect is not None or s.tenant is not None:
+        raise Refused("--all-tenants verifies every tenant: leave out "
+                      + ("--expect" if expect is not None else "--tenant (and AFTERVIEW_TENANT)"))
+    reports = verify_all_tenants(s.shared_url("--all-tenants"))
+    broken = [tenant for tenant, report in reports.items() if not report["ok"]]
+    if s.as_json:
+        emit_json({"ok": not broken, "tenants": reports})
+    else:
+        for tenant, report in reports.items():
+            verdict = "ok" if report["ok"] else "BROKEN"
+            click.echo(f"{verdict}: {tenant}: {report['events']} events, head {report['head']}")
+            for problem in report["problems"]:
+                click.echo(f"  {problem}")
+        click.echo(f"{len(reports) - len(broken)} of {len(reports)} tenants verify")
+    if broken:
+        first = reports[broken[0]]["problems"][0]
+        raise Refused(f"{len(broken)} tenant logs do not verify, first {broken[0]}: {first}", 1)
 
 
 @click.group()

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from afterview.cli.context import db_location, default_db_path, emit_json, session
+from afterview.cli.context import (
+    db_location,
+    default_db_path,
+    emit_json,
+    refuse_stray_tenant,
+    session,
+    shared_database,
+)
 from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
@@ -31,7 +38,9 @@ def demo(demo_db: str | None) -> None:
     from afterview.engine.service.demo import build_demo_at
 
     target = demo_target(demo_db, click.get_current_context().find_root().params.get("db_path"))
-    apps, now = build_demo_at(target)
+    tenant = session().tenant
+    refuse_stray_tenant(target, tenant)
+    apps, now = build_demo_at(target, tenant=tenant)
     tasks = agenda(apps, now)
     if session().as_json:
         emit_json({"database": str(target),
@@ -62,6 +71,8 @@ def _suggestions(target: str | Path, apps: list[Application], tasks: list[Task],
                  now: datetime) -> list[tuple[str, str]]:
     """Commands worth trying on the demo, with the exact --db; only registered ones."""
     prefix = f"afterview --db {shlex.quote(str(target))}"
+    if shared_database(target):
+        prefix += f" --tenant {shlex.quote(str(session().tenant))}"
     by_state: dict[str, str] = {a.state: a.id for a in apps}
     voided = next((a.id for a in apps if a.company.startswith("Wayne")), None)
     as_of = (now - timedelta(days=21)).date().isoformat()

@@ -57,23 +57,43 @@ def tick(hook: str | None, hook_timeout: float, no_desktop: bool) -> None:
 @click.command()
 @click.option("--poll", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True,
               metavar="SECONDS", help="How often to look for changes made by other commands.")
+@click.option("--all-tenants", is_flag=True,
+              help="PostgreSQL: serve every tenant, sharing them with the other daemons.")
 @_HOOK
 @_HOOK_TIMEOUT
 @_NO_DESKTOP
-def daemon(poll: float, hook: str | None, hook_timeout: float, no_desktop: bool) -> None:
+def daemon(poll: float, all_tenants: bool, hook: str | None, hook_timeout: float,
+           no_desktop: bool) -> None:
     """Run in the foreground until SIGTERM or SIGINT, firing tasks as they fall due.
 
     One line per firing on stdout (one JSON object per line with --json); other messages on
-    stderr. See docs/daemon.md for running it under systemd.
+    stderr. See docs/daemon.md for running it under systemd, docs/postgres.md for many
+    daemons over a shared PostgreSQL database (--all-tenants).
     """
     from afterview.engine.runtime.daemon import Daemon
 
     s = session()
     notifier = _notifier(hook, no_desktop, "json" if s.as_json else "text", hook_timeout)
+    if all_tenants or s.db_url is not None:
+        _serve_shared(notifier, poll, all_tenants)
     s.engine.settings  # noqa: B018  # open (or create) the database now: refuse before starting
     path = s.db_path
     s.close()  # the daemon's threads open their own connections
     raise SystemExit(Daemon(path, notifier, poll).run())
+
+
+def _serve_shared(notifier: Notifier, poll: float, all_tenants: bool) -> None:
+    """A daemon on a shared PostgreSQL database: for every tenant, or for --tenant."""
+    from afterview.engine.runtime.fleet import Fleet
+
+    s = session()
+    if all_tenants and s.tenant is not None:
+        raise Refused("--all-tenants serves every tenant: leave out --tenant (and AFTERVIEW_TENANT)")
+    url = s.shared_url("--all-tenants")
+    if not all_tenants:
+        s.engine.settings  # noqa: B018  # refuse a bad tenant or URL before starting
+        s.close()
+    raise SystemExit(Fleet(url, notifier, poll, None if all_tenants else s.tenant).run())
 
 
 COMMANDS = [daemon, tick]

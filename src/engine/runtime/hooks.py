@@ -183,13 +183,16 @@ class Notifier:
     _executor: ThreadPoolExecutor | None = attrs.field(default=None, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
-    def notify(self, task: Task, fired_at: datetime) -> None:
+    def notify(self, task: Task, fired_at: datetime, tenant: str | None = None) -> None:
         """Tell the person; never raises: a failure is one line on stderr. The line is
-        printed now; the desktop notification and the hook are queued."""
+        printed now; the desktop notification and the hook are queued. ``tenant``: whose
+        log it fired in, in a database shared by many (the line starts with it, the JSON
+        has it)."""
         if self.lines == "text":
-            say(firing_line(task, fired_at))
+            line = firing_line(task, fired_at)
+            say(line if tenant is None else f"{one_line(tenant)} {line}")
         elif self.lines == "json":
-            say(json_text(self.to_json(task, fired_at)))
+            say(json_text(self._json(task, fired_at, tenant)))
         if not (self.desktop or self.hook):
             return
         with self._lock:
@@ -198,7 +201,7 @@ class Notifier:
                                                     thread_name_prefix="afterview-hook")
             executor = self._executor
         with contextlib.suppress(RuntimeError):  # closed: the daemon is stopping
-            executor.submit(self._side_effects, task, fired_at)
+            executor.submit(self._side_effects, task, fired_at, tenant)
 
     def close(self, *, drop_waiting: bool = False) -> None:
         """Wait for the running notifications (and the queued ones, unless
@@ -208,12 +211,16 @@ class Notifier:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=drop_waiting)
 
-    def _side_effects(self, task: Task, fired_at: datetime) -> None:
+    def _json(self, task: Task, fired_at: datetime, tenant: str | None) -> JsonObject:
+        found = self.to_json(task, fired_at)
+        return found if tenant is None else {"tenant": tenant, **found}
+
+    def _side_effects(self, task: Task, fired_at: datetime, tenant: str | None) -> None:
         try:
             if self.desktop:
                 self._desktop(task)
             if self.hook:
-                self._run_hook(task, fired_at)
+                self._run_hook(task, fired_at, tenant)
         except Exception as error:  # a notification never stops the daemon
             log(f"notifying {one_line(task.id)} failed: {one_line(str(error))}")
 
@@ -238,10 +245,11 @@ class Notifier:
             log(f"desktop notification failed for {one_line(task.id)}: notify-send exited "
                 f"with status {done.returncode}{last}")
 
-    def _run_hook(self, task: Task, fired_at: datetime) -> None:
+    def _run_hook(self, task: Task, fired_at: datetime, tenant: str | None) -> None:
         where = f"hook {one_line(self.hook[0])!r} failed for {one_line(task.id)}"
         try:
-            ran = run_hook(self.hook, json_text(self.to_json(task, fired_at)), self.hook_timeout)
+            ran = run_hook(self.hook, json_text(self._json(task, fired_at, tenant)),
+                           self.hook_timeout)
         except OSError as error:
             log(f"{where}: it could not be started ({one_line(error.strerror or str(error))})")
             return

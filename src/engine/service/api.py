@@ -511,13 +511,15 @@ class Engine:
         return self.store.read_stream(application_id)
 
 
-def open_engine(location: str | os.PathLike[str], *, actor: Actor | str = Actor.CLI,
-                clock: Clock | None = None, warn: Callable[[str], None] | None = None) -> Engine:
+def open_engine(location: str | os.PathLike[str], *, tenant: str | None = None,
+                actor: Actor | str = Actor.CLI, clock: Clock | None = None,
+                warn: Callable[[str], None] | None = None) -> Engine:
     """An engine over the log ``location`` names: a database file or a store URL such as
-    ``sqlite:///path`` or ``memory:`` (docs/store.md)."""
+    ``sqlite:///path``, ``memory:`` or ``postgresql://...`` with the ``tenant`` whose log it
+    is (docs/store.md)."""
     from afterview.engine.store import open_store
 
-    return Engine(open_store(location), clock=clock, actor=actor, warn=warn)
+    return Engine(open_store(location, tenant=tenant), clock=clock, actor=actor, warn=warn)
 
 
 def is_store_url(text: str) -> bool:

@@ -55,13 +55,18 @@ def make_room(target: str | os.PathLike[str]) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def build_demo_at(target: str | os.PathLike[str]) -> tuple[list[Application], datetime]:
-    """Build the demo in its own log at ``target`` (see ``make_room``); its applications
-    and the time it was built as of."""
+def build_demo_at(target: str | os.PathLike[str], *,
+                  tenant: str | None = None) -> tuple[list[Application], datetime]:
+    """Build the demo in its own log at ``target`` (see ``make_room``; in a shared
+    database, ``tenant``'s log, which must be empty: a log there cannot be removed); its
+    applications and the time it was built as of."""
     from afterview.engine.service.api import open_engine
 
     make_room(target)
-    with open_engine(target, actor=DEMO_ACTOR) as engine:
+    with open_engine(target, tenant=tenant, actor=DEMO_ACTOR) as engine:
+        if tenant is not None and engine.store.head()[0] > 0:
+            raise DomainError(f"tenant {tenant!r} already has a log; the demo builds only in "
+                              "an empty tenant: give it a new --tenant")
         build_demo(engine)
         return engine.applications(), engine.now()
 

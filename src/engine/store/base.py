@@ -169,3 +169,55 @@ class EventStore(Protocol):
     ) -> None:
         """Closes the store."""
         ...
+
+
+# ---------------------------------------------------------------------------
+# A database shared by many people's logs (PostgreSQL): what the daemons of every tenant
+# use, through open_shared_logs and open_shard_claims (store/open.py).
+
+SHARDS = 64
+"""Tenants hash to this many shards; each daemon of a shared database serves some."""
+
+
+def shard_of(tenant: str) -> int:
+    """The shard of a tenant: stable across processes, machines and versions."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(tenant.encode("utf-8")).digest()[:4], "big") % SHARDS
+
+
+class SharedLogs(Protocol):
+    """Every tenant's log in one database, over a pool of connections shared by threads."""
+
+    where: str
+    """Where the database is, for messages (never a password)."""
+
+    def store(self, tenant: str) -> EventStore:
+        """The log of ``tenant`` (its connections come from the pool; closing is a no-op)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ShardClaims(Protocol):
+    """One daemon's own session on a shared database: its shards and what committed."""
+
+    def members(self) -> int:
+        """How many daemons share the shards now (this one included)."""
+        ...
+
+    def claim(self, shard: int) -> bool:
+        """Take the shard if no other daemon holds it; True if this one holds it now."""
+        ...
+
+    def release(self, shard: int) -> None: ...
+
+    def heads(self, shards: Sequence[int], tenant: str | None = None) -> dict[str, int]:
+        """Every tenant with a log in ``shards`` (or just ``tenant``), and its head position."""
+        ...
+
+    def wait(self, timeout: float) -> set[str]:
+        """The tenants that committed, waiting up to ``timeout`` seconds for the first."""
+        ...
+
+    def close(self) -> None: ...

@@ -115,6 +115,19 @@ def link(
     return rows
 
 
+def prefix_bounds(prefix: str) -> tuple[str, str | None]:
+    """[low, high) bounds of the strings that start with ``prefix``, for a backend whose
+    text order is code point order (SQLite's BINARY, PostgreSQL's COLLATE "C": UTF-8 bytes
+    sort as code points do) and which, unlike LIKE, is case-sensitive."""
+    stem = prefix.rstrip("\U0010ffff")
+    if not stem:
+        return prefix, None
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        following = 0xE000  # surrogates cannot be stored; skip past them
+    return prefix, stem[:-1] + chr(following)
+
+
 _new_tuple = tuple.__new__
 
 

@@ -2,9 +2,12 @@
 
 - a plain path, or ``sqlite:///path/to/afterview.db``: the SQLite file (created if missing);
 - ``memory:`` a private in-memory log, ``memory:NAME`` one shared in this process by name;
-- ``postgresql://...`` with a tenant: the hosted log of one person (not in this build yet).
+- ``postgresql://...`` with a tenant: the hosted log of one person in a database shared by
+  many (store/postgres.py), set up once by ``init_store``.
 
-Only this module knows which backends exist; each is imported when it is opened.
+Only this module knows which backends exist; each is imported when it is opened (psycopg
+only for a PostgreSQL URL). A shared database also opens for the daemons of every tenant
+(``open_shared_logs``, ``open_shard_claims``) and lists its tenants (``list_tenants``).
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from afterview.engine.store.base import EventStore, StoreOpenError
+from afterview.engine.store.base import EventStore, ShardClaims, SharedLogs, StoreOpenError
 
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):(?P<rest>.*)", re.S)
 _POSTGRESQL = ("postgresql", "postgres")
@@ -98,8 +102,68 @@ def open_store(url: str | os.PathLike[str], *, tenant: str | None = None) -> Eve
 
 
 def _open_postgresql(url: str, tenant: str | None) -> EventStore:
-    """The PostgreSQL backend plugs in here (issue 19)."""
-    raise StoreOpenError(
-        "PostgreSQL support is not installed in this build; use a SQLite file "
-        "(a path or sqlite:///path) instead"
-    )
+    from afterview.engine.store.postgres import PostgresStore
+
+    return PostgresStore(url, tenant)
+
+
+# ---------------------------------------------------------------------------
+# The database itself: set up, and shared by many people's logs
+
+
+def init_store(url: str | os.PathLike[str], app_roles: Sequence[str] = ()) -> tuple[int, int]:
+    """``afterview db init``: create or upgrade the store's schema; the schema version
+    before (0: it was created) and after. For PostgreSQL, run it as the database owner: it
+    grants each of ``app_roles`` reading and appending only."""
+    backend, target = locate(url)
+    if backend == "postgresql":
+        from afterview.engine.store.postgres import init_database
+
+        return init_database(str(target), list(app_roles))
+    if app_roles:
+        raise StoreOpenError(f"application roles are for a shared PostgreSQL store; {url} "
+                             "holds one person's log")
+    from afterview.engine.store.sqlite import SCHEMA_VERSION
+
+    existed = backend == "sqlite" and Path(target).is_file() and Path(target).stat().st_size > 0
+    open_store(url).close()
+    return (SCHEMA_VERSION if existed else 0), SCHEMA_VERSION
+
+
+def _shared(url: str | os.PathLike[str]) -> str:
+    backend, target = locate(url)
+    if backend != "postgresql":
+        raise StoreOpenError(f"{url} holds one person's log, not a database shared by many")
+    return str(target)
+
+
+def list_tenants(url: str | os.PathLike[str]) -> list[tuple[str, int, int]]:
+    """Every tenant with a log in a shared database: (name, events, shard), by name."""
+    from afterview.engine.store.postgres_fleet import all_tenants
+
+    return all_tenants(_shared(url))
+
+
+def open_shared_logs(url: str | os.PathLike[str], connections: int) -> SharedLogs:
+    """Every tenant's log of a shared database, over a pool of ``connections``."""
+    from afterview.engine.store.postgres_fleet import TenantLogs
+
+    return TenantLogs(_shared(url), connections)
+
+
+def open_shard_claims(url: str | os.PathLike[str], *, member: bool) -> ShardClaims:
+    """A daemon's own session on a shared database (``member``: one of those that share
+    the shards, rather than the daemon of one tenant)."""
+    from afterview.engine.store.postgres_fleet import Coordinator
+
+    return Coordinator(_shared(url), member=member)
+
+
+def describe(url: str | os.PathLike[str]) -> str:
+    """Where ``url`` points, for messages: a file's path, never a password."""
+    backend, target = locate(url)
+    if backend == "postgresql":
+        from afterview.engine.store.postgres import describe as describe_postgresql
+
+        return describe_postgresql(str(target))
+    return str(target) if backend == "sqlite" else f"memory:{target}"

@@ -18,26 +18,41 @@ import math
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg.errors
 from psycopg.types.json import set_json_loads
 
-from afterview.engine.store import postgres_schema as schema
 from afterview.engine.store.base import (
     GENESIS_HASH,
     ChainReport,
-    ConcurrencyError,
+    ClosesOnExit,
     DuplicateEventError,
     NewEvent,
     ReplayRow,
     StoredEvent,
     StoreError,
     StoreOpenError,
+    shard_of,
 )
-from afterview.engine.store.chain import ChainAudit, canonical_json, decode_json, encode_json, event_hash
+from afterview.engine.store.chain import (
+    ChainAudit,
+    Row,
+    canonical_json,
+    decode_json,
+    encode_batch,
+    link,
+    prefix_bounds,
+    stored_event,
+)
+from afterview.engine.store.postgres_schema import (
+    LOCK_APPEND,
+    NOTIFY_CHANNEL,
+    check_schema,
+    guard_problems,
+    init_schema,
+)
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -56,6 +71,8 @@ _INSERT = (
     "prev_hash, hash) VALUES (current_setting('afterview.tenant'), %s, %s, %s, %s, %s, %s, "
     "%s::jsonb, %s::jsonb, %s::timestamptz, %s::timestamptz, %s, %s, %s, %s)"
 )
+_MOVE_HEAD = ("INSERT INTO afterview.tenants (tenant, shard, head) VALUES (%s, %s, %s) "
+              "ON CONFLICT (tenant) DO UPDATE SET head = excluded.head, updated_at = now()")
 _HEAD = "SELECT position, hash FROM afterview.events ORDER BY position DESC LIMIT 1"
 
 
@@ -80,14 +97,21 @@ def describe(url: str) -> str:
     return f"PostgreSQL database {info.get('dbname') or info.get('user') or '?'!r} on {host}"
 
 
-def connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
-    """A connection in UTC, with our JSON decoding; a StoreOpenError if it cannot connect."""
+CONNECT_OPTIONS: dict[str, Any] = {
+    "autocommit": True,  # transactions are explicit (conn.transaction())
+    "application_name": "afterview",
+    "options": "-c TimeZone=UTC",
+    "connect_timeout": 10,
+}
+
+
+def connect(url: str, name: str = "afterview") -> psycopg.Connection[Any]:
+    """A connection in UTC, with our JSON decoding; a StoreOpenError if it cannot connect.
+    ``name`` is what pg_stat_activity shows as its application_name."""
     try:
-        conn = psycopg.connect(url, autocommit=autocommit, application_name="afterview",
-                               options="-c TimeZone=UTC", connect_timeout=10)
+        conn = psycopg.connect(url, **{**CONNECT_OPTIONS, "application_name": name})
     except psycopg.Error as error:
-        message = " ".join(str(error).split()) or type(error).__name__
-        raise StoreOpenError(f"cannot connect to {describe(url)}: {message}") from None
+        raise StoreOpenError(f"cannot connect to {describe(url)}: {_first_line(error)}") from None
     configure(conn)
     return conn
 
@@ -118,26 +142,16 @@ def _jsonb_problem(value: Any) -> str | None:
     return None
 
 
-def _encode_batch(events: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
-    """Each event as (stream_id, event_id, type, schema_version, data text, metadata text,
-    occurred_at), checked before any lock is taken."""
-    seen: set[str] = set()
-    encoded = []
+def _encode_batch(events: Sequence[NewEvent]) -> list[Row]:
+    """The batch encoded as every backend encodes it, once nothing in it is something jsonb
+    would give back changed (checked before any lock is taken)."""
     for event in events:
-        if event.event_id in seen:
-            raise DuplicateEventError(event.event_id)
-        seen.add(event.event_id)
         problem = _jsonb_problem(event.data) or _jsonb_problem(event.metadata) or next(
             (p for p in map(_jsonb_problem, event[:3]) if p), None)
         if problem:
             raise StoreError(f"event {event.event_id} cannot be stored in PostgreSQL: it holds "
                              f"{problem}")
-        try:
-            data, metadata = encode_json(event.data), encode_json(event.metadata)
-        except (TypeError, ValueError) as exc:
-            raise StoreError(f"event {event.event_id} cannot be stored as JSON: {exc}") from exc
-        encoded.append((*event[:4], data, metadata, event.occurred_at))
-    return encoded
+    return encode_batch(events)
 
 
 def _to_event(row: tuple[Any, ...]) -> StoredEvent:
@@ -147,14 +161,7 @@ def _to_event(row: tuple[Any, ...]) -> StoredEvent:
                        canonical_json(metadata), occurred_at, recorded_at, prev_hash, row_hash)
 
 
-def _prefix_bounds(prefix: str) -> tuple[str, str | None]:
-    stem = prefix.rstrip("\U0010ffff")
-    if not stem:
-        return prefix, None
-    return prefix, stem[:-1] + chr(ord(stem[-1]) + 1)
-
-
-class PostgresStore:
+class PostgresStore(ClosesOnExit):
     """One tenant's event log in PostgreSQL; see the module docstring.
 
     Give it a URL (it opens and owns one connection, for one thread at a time, as the CLI
@@ -170,21 +177,13 @@ class PostgresStore:
             self.where = describe(source)
             self._own = connect(source)
             try:
-                schema.check_schema(self._own, self.where)
+                check_schema(self._own, self.where)
             except BaseException:
                 self._own.close()
                 raise
         else:
             self.where = "the PostgreSQL database"
             self._pool = source
-
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._own is not None:
@@ -233,22 +232,21 @@ class PostgresStore:
         try:
             with self._transaction() as conn:
                 conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                             (schema.LOCK_APPEND, self.tenant))
+                             (LOCK_APPEND, self.tenant))
                 self._refuse_known_ids(conn, encoded)
                 rows = self._chain(conn, encoded, expected_versions, recorded_at)
                 with conn.cursor() as cursor:
                     cursor.executemany(_INSERT, [
                         (*row[:10], row[8], row[9], *row[10:]) for row in rows])
-                if rows and rows[0][0] == 1:
-                    conn.execute("INSERT INTO afterview.tenants (tenant, shard) VALUES (%s, %s) "
-                                 "ON CONFLICT DO NOTHING", (self.tenant, schema.shard_of(self.tenant)))
-                conn.execute("SELECT pg_notify(%s, %s)", (schema.NOTIFY_CHANNEL, self.tenant))
+                if rows:
+                    conn.execute(_MOVE_HEAD, (self.tenant, shard_of(self.tenant), rows[-1][0]))
+                conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, self.tenant))
         except psycopg.errors.UniqueViolation as error:  # only if the lock was bypassed
             raise StoreError(f"the event store refused the append: {_first_line(error)}; run "
                              "afterview verify") from None
-        return [StoredEvent._make((*row[:6], decode_json(row[6]), *row[7:])) for row in rows]
+        return [stored_event(row) for row in rows]
 
-    def _refuse_known_ids(self, conn: psycopg.Connection[Any], encoded: list[tuple[Any, ...]]) -> None:
+    def _refuse_known_ids(self, conn: psycopg.Connection[Any], encoded: list[Row]) -> None:
         ids = [event[1] for event in encoded]
         known = {row[0] for row in conn.execute(
             "SELECT event_id FROM afterview.events WHERE event_id = ANY(%s)", (ids,))}
@@ -259,30 +257,19 @@ class PostgresStore:
     def _chain(
         self,
         conn: psycopg.Connection[Any],
-        encoded: list[tuple[Any, ...]],
+        encoded: list[Row],
         expected_versions: Mapping[str, int | None],
         recorded_at: str,
-    ) -> list[tuple[Any, ...]]:
-        """The rows to insert, versioned and hashed; checks the expected versions first.
+    ) -> list[Row]:
+        """The rows to insert, versioned and hashed as every backend does (chain.link).
         Runs under the tenant's lock, so the head and versions it reads cannot move."""
         streams = sorted({*expected_versions, *(event[0] for event in encoded)})
         versions = dict.fromkeys(streams, 0)
         versions.update(conn.execute(
             "SELECT stream_id, max(version) FROM afterview.events WHERE stream_id = ANY(%s) "
             "GROUP BY stream_id", (streams,)).fetchall())
-        for stream_id, expected in expected_versions.items():
-            if expected is not None and versions[stream_id] != expected:
-                raise ConcurrencyError(stream_id, expected, versions[stream_id])
-        position, prev_hash = self._head(conn)
-        rows = []
-        for stream_id, *fields in encoded:
-            versions[stream_id] += 1
-            position += 1
-            row = (position, stream_id, versions[stream_id], *fields, recorded_at)
-            row_hash = event_hash(prev_hash, row)
-            rows.append((*row, prev_hash, row_hash))
-            prev_hash = row_hash
-        return rows
+        return link(encoded, expected_versions, recorded_at, head=self._head(conn),
+                    version_of=versions.__getitem__)
 
     @staticmethod
     def _head(conn: psycopg.Connection[Any]) -> tuple[int, str]:
@@ -333,7 +320,7 @@ class PostgresStore:
 
     def _distinct(self, column: str, prefix: str) -> list[str]:
         # The columns are COLLATE "C": code point order, case-sensitive, as in SQLite.
-        low, high = _prefix_bounds(prefix)
+        low, high = prefix_bounds(prefix)
         where = f"{column} >= %s" + ("" if high is None else f" AND {column} < %s")
         params = [low] if high is None else [low, high]
         sql = f"SELECT DISTINCT {column} FROM afterview.events WHERE {where} ORDER BY {column}"
@@ -353,7 +340,6 @@ class PostgresStore:
         The daemons also LISTEN on ``afterview_events`` so as not to wait for a poll."""
         return self.head()
 
-    data_version = change_token  # the name the daemon used before change tokens
 
     def check_chain(self) -> ChainReport:
         """Recompute the tenant's chain from the stored columns (data and metadata in their
@@ -363,7 +349,7 @@ class PostgresStore:
             for row in rows:
                 audit.check((*row[:6], canonical_json(row[6]), canonical_json(row[7]), *row[8:]))
         with self._transaction() as conn:
-            guards = schema.guard_problems(conn)
+            guards = guard_problems(conn)
         return audit.report(guards)
 
 
@@ -373,21 +359,11 @@ def _first_line(error: BaseException) -> str:
     return primary or " ".join(str(error).split()) or type(error).__name__
 
 
-def tenants(conn: psycopg.Connection[Any], shards: Sequence[int] | None = None) -> list[str]:
-    """The tenants that have a log (in the given daemon shards), by name."""
-    if shards is None:
-        rows = conn.execute("SELECT tenant FROM afterview.tenants ORDER BY tenant").fetchall()
-    else:
-        rows = conn.execute("SELECT tenant FROM afterview.tenants WHERE shard = ANY(%s) "
-                            "ORDER BY tenant", (list(shards),)).fetchall()
-    return [row[0] for row in rows]
-
-
 def init_database(url: str, app_roles: list[str]) -> tuple[int, int]:
     """``afterview db init``: connect to ``url`` (as the database owner) and create or
     upgrade the schema; the schema version before and after."""
     with connect(url) as conn:
-        return schema.init_schema(conn, app_roles)
+        return init_schema(conn, app_roles)
 
 
 def open_store(url: str, tenant: str | None) -> PostgresStore:

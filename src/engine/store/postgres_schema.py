@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     import psycopg
 
 SCHEMA_VERSION = 1
-SHARDS = 64
 NOTIFY_CHANNEL = "afterview_events"
 
 # Advisory lock keys (the two-integer form): the first says what is locked.
@@ -58,10 +57,14 @@ CREATE TABLE afterview.events (
 _MIGRATION_1 = [
     _EVENTS,
     "CREATE INDEX events_global_position ON afterview.events (global_position)",
+    # One row per log: its daemon shard, and its head, which every append moves (a daemon
+    # finds the logs that changed with one query: the poll behind LISTEN/NOTIFY).
     """CREATE TABLE afterview.tenants (
         tenant     text COLLATE "C" PRIMARY KEY CHECK (tenant <> ''),
         shard      smallint NOT NULL CHECK (shard >= 0 AND shard < 64),
-        created_at timestamptz NOT NULL DEFAULT now()
+        head       bigint NOT NULL DEFAULT 0,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
     )""",
     "CREATE INDEX tenants_shard ON afterview.tenants (shard)",
     """CREATE FUNCTION afterview.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -94,7 +97,7 @@ def _grants(app_role: str) -> list[str]:
         f'REVOKE ALL ON afterview.events, afterview.tenants, afterview.schema_version '
         f'FROM "{app_role}"',
         f'GRANT SELECT, INSERT ON afterview.events TO "{app_role}"',
-        f'GRANT SELECT, INSERT ON afterview.tenants TO "{app_role}"',
+        f'GRANT SELECT, INSERT, UPDATE ON afterview.tenants TO "{app_role}"',
         f'GRANT SELECT ON afterview.schema_version TO "{app_role}"',
     ]
 
@@ -194,10 +197,3 @@ def guard_problems(conn: psycopg.Connection[Any]) -> list[str]:
     if row is None or not (row[0] and row[1]):
         problems.append("row-level security is not enforced on the events table")
     return problems
-
-
-def shard_of(tenant: str) -> int:
-    """The daemon shard of a tenant: stable across processes, machines and versions."""
-    import hashlib
-
-    return int.from_bytes(hashlib.sha256(tenant.encode("utf-8")).digest()[:4], "big") % SHARDS

@@ -34,6 +34,7 @@ from afterview.engine.store.chain import (
     encode_batch,
     event_hash,
     link,
+    prefix_bounds,
     stored_event,
 )
 from afterview.engine.store.sqlite_file import (
@@ -70,18 +71,6 @@ _SELECT_REPLAY = ("SELECT position, stream_id, version, event_id, type, schema_v
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _HEAD = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
 _STREAM_VERSION = "SELECT version FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1"
-
-
-def _prefix_bounds(prefix: str) -> tuple[str, str | None]:
-    """[low, high) bounds of the strings that start with ``prefix`` (BINARY order is code
-    point order in UTF-8, and unlike LIKE it is case-sensitive)."""
-    stem = prefix.rstrip("\U0010ffff")
-    if not stem:
-        return prefix, None
-    following = ord(stem[-1]) + 1
-    if 0xD800 <= following <= 0xDFFF:
-        following = 0xE000  # surrogates cannot be stored; skip past them
-    return prefix, stem[:-1] + chr(following)
 
 
 # How many stores this process holds open on each database file (see SQLiteStore._open).
@@ -227,7 +216,7 @@ class SQLiteStore(ClosesOnExit):
         return self._distinct("event_id", prefix)
 
     def _distinct(self, column: str, prefix: str) -> list[str]:
-        low, high = _prefix_bounds(prefix)
+        low, high = prefix_bounds(prefix)
         where, params = (
             (f"{column} >= ?", [low]) if high is None else (f"{column} >= ? AND {column} < ?", [low, high])
         )
