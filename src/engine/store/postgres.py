@@ -73,6 +73,14 @@ _INSERT = (
 )
 _MOVE_HEAD = ("INSERT INTO afterview.tenants (tenant, shard, head) VALUES (%s, %s, %s) "
               "ON CONFLICT (tenant) DO UPDATE SET head = excluded.head, updated_at = now()")
+# What an append checks, in one query (one round trip): the streams' versions, the ids
+# already stored, the head.
+_BEFORE_APPEND = (
+    "SELECT 'version', stream_id, max(version)::bigint FROM afterview.events "
+    "WHERE stream_id = ANY(%s) GROUP BY stream_id "
+    "UNION ALL SELECT 'known', event_id, NULL::bigint FROM afterview.events WHERE event_id = ANY(%s) "
+    "UNION ALL (SELECT 'head', hash, position FROM afterview.events ORDER BY position DESC LIMIT 1)"
+)
 _HEAD = "SELECT position, hash FROM afterview.events ORDER BY position DESC LIMIT 1"
 
 
@@ -204,9 +212,13 @@ class PostgresStore(ClosesOnExit):
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
         """A transaction that sees (and may write) only this tenant's rows. Any database
-        error in it becomes a StoreError that a person can read."""
+        error in it becomes a StoreError that a person can read.
+
+        In pipeline mode: BEGIN, SET LOCAL and what follows go to the server together, and a
+        round trip is made only where a result is read (a read is one round trip, an append
+        two), which matters more than anything else for short transactions."""
         try:
-            with self._connection() as conn, conn.transaction():
+            with self._connection() as conn, conn.pipeline(), conn.transaction():
                 conn.execute("SELECT set_config('afterview.tenant', %s, true)", (self.tenant,))
                 yield conn
         except psycopg.OperationalError as error:
@@ -229,12 +241,15 @@ class PostgresStore(ClosesOnExit):
     ) -> list[StoredEvent]:
         """Append atomically across streams under the tenant's lock; see EventStore.append."""
         encoded = _encode_batch(events)
+        streams = sorted({*expected_versions, *(event[0] for event in encoded)})
         try:
             with self._transaction() as conn:
                 conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
                              (LOCK_APPEND, self.tenant))
-                self._refuse_known_ids(conn, encoded)
-                rows = self._chain(conn, encoded, expected_versions, recorded_at)
+                # Under the lock, so the head, the versions and the ids cannot move.
+                versions, head = self._before_append(conn, streams, encoded)
+                rows = link(encoded, expected_versions, recorded_at, head=head,
+                            version_of=versions.__getitem__)
                 with conn.cursor() as cursor:
                     cursor.executemany(_INSERT, [
                         (*row[:10], row[8], row[9], *row[10:]) for row in rows])
@@ -246,30 +261,25 @@ class PostgresStore(ClosesOnExit):
                              "afterview verify") from None
         return [stored_event(row) for row in rows]
 
-    def _refuse_known_ids(self, conn: psycopg.Connection[Any], encoded: list[Row]) -> None:
+    @staticmethod
+    def _before_append(conn: psycopg.Connection[Any], streams: list[str],
+                       encoded: list[Row]) -> tuple[dict[str, int], tuple[int, str]]:
+        """The versions of ``streams`` and the head, in one round trip; DuplicateEventError
+        for the first event of the batch already in the log."""
         ids = [event[1] for event in encoded]
-        known = {row[0] for row in conn.execute(
-            "SELECT event_id FROM afterview.events WHERE event_id = ANY(%s)", (ids,))}
+        versions = dict.fromkeys(streams, 0)
+        head, known = (0, GENESIS_HASH), set()
+        for kind, key, number in conn.execute(_BEFORE_APPEND, (streams, ids)):
+            if kind == "version":
+                versions[key] = number
+            elif kind == "known":
+                known.add(key)
+            else:
+                head = (number, key)
         for event_id in ids:
             if event_id in known:
                 raise DuplicateEventError(event_id)
-
-    def _chain(
-        self,
-        conn: psycopg.Connection[Any],
-        encoded: list[Row],
-        expected_versions: Mapping[str, int | None],
-        recorded_at: str,
-    ) -> list[Row]:
-        """The rows to insert, versioned and hashed as every backend does (chain.link).
-        Runs under the tenant's lock, so the head and versions it reads cannot move."""
-        streams = sorted({*expected_versions, *(event[0] for event in encoded)})
-        versions = dict.fromkeys(streams, 0)
-        versions.update(conn.execute(
-            "SELECT stream_id, max(version) FROM afterview.events WHERE stream_id = ANY(%s) "
-            "GROUP BY stream_id", (streams,)).fetchall())
-        return link(encoded, expected_versions, recorded_at, head=self._head(conn),
-                    version_of=versions.__getitem__)
+        return versions, head
 
     @staticmethod
     def _head(conn: psycopg.Connection[Any]) -> tuple[int, str]:
