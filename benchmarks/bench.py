@@ -38,6 +38,7 @@ import synthetic
 from afterview.engine.runtime.clock import fixed_clock
 from afterview.engine.service.api import Engine
 from afterview.engine.service.audit import verify_log
+from afterview.engine.store.base import EventStore
 from afterview.engine.store.sqlite import SQLiteStore
 
 TARGETS = {"rebuild_events_per_s": 150_000, "rebuild_ratio": 0.60, "append_one_ratio": 0.50,
@@ -92,7 +93,7 @@ def open_search(path: Path, applications: int, seed: int) -> tuple[SQLiteStore, 
     return store, search
 
 
-def append_batches(store: SQLiteStore, batches: Sequence[synthetic.Batch]) -> float:
+def append_batches(store: EventStore, batches: Sequence[synthetic.Batch]) -> float:
     """Append every batch through ``store.append``; the seconds spent appending."""
     started = time.perf_counter()
     for batch in batches:

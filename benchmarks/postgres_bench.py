@@ -33,7 +33,7 @@ except ImportError:
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # pg.py: the cluster
 
 import synthetic
-from bench import best_times, machine, open_search
+from bench import append_batches, best_times, machine, open_search
 
 import pg  # tests/pg.py  # isort: skip
 from afterview.engine.service.api import Engine
@@ -45,14 +45,6 @@ CONCURRENCY = (1, 4, 16)
 OCCURRED = "2026-01-05T10:00:00-05:00"
 
 
-def append_all(store: EventStore, batches: Sequence[synthetic.Batch]) -> float:
-    started = time.perf_counter()
-    for batch in batches:
-        store.append(batch.events, expected_versions=batch.expected_versions,
-                     recorded_at=batch.recorded_at)
-    return time.perf_counter() - started
-
-
 def per_second(count: int, seconds: float) -> int:
     return round(count / seconds) if seconds > 0 else 0
 
@@ -61,15 +53,17 @@ def per_second(count: int, seconds: float) -> int:
 # Concurrent writers: one process per tenant (or per SQLite file)
 
 
-def _writer(open_store: Callable[[], EventStore], appends: int, start: Any, done: Any) -> None:
+def _writer(open_store: Callable[[], EventStore], appends: int, ready: Any, start: Any,
+            done: Any) -> None:
     """Append ``appends`` notes one per transaction, each expecting the version it read
-    (as ``afterview note`` does); report (started, finished) once every writer is ready."""
+    (as ``afterview note`` does), once every writer is ready; report (started, finished)."""
     store = open_store()
     submitted = NewEvent("app-1", uuid.uuid4().hex, "ApplicationSubmitted", 2,
                          {"company": "Acme", "role": "Engineer", "contacts": []}, {"actor": "cli"},
                          OCCURRED)
     store.append([submitted], expected_versions={"app-1": 0}, recorded_at=OCCURRED)
     version = 1
+    ready.put(True)
     start.wait()
     began = time.perf_counter()
     for number in range(appends):
@@ -100,12 +94,13 @@ class _OpenSQLite:
 def concurrent_appends(openers: list[Callable[[], EventStore]], appends: int) -> int:
     """Appends per second, all writers together, from the first start to the last finish."""
     context = multiprocessing.get_context("fork")
-    start, done = context.Event(), context.Queue()
-    workers = [context.Process(target=_writer, args=(opener, appends, start, done))
+    ready, start, done = context.Queue(), context.Event(), context.Queue()
+    workers = [context.Process(target=_writer, args=(opener, appends, ready, start, done))
                for opener in openers]
     for worker in workers:
         worker.start()
-    time.sleep(0.5 + 0.05 * len(workers))  # every writer connected and waiting
+    for _ in workers:  # every writer connected, its application submitted
+        ready.get(timeout=120)
     start.set()
     spans = [done.get(timeout=600) for _ in workers]
     for worker in workers:
@@ -143,7 +138,7 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
     figures: dict[str, dict[str, Any]] = {}
     built = sum(len(b.events) for b in batches)
     for name, store in (("sqlite", sqlite), ("postgres", postgres)):
-        seconds = append_all(store, batches)
+        seconds = append_batches(store, batches)
         figures[name] = {"events": store.head()[0],
                          "append_batch_events_per_s": per_second(built, seconds)}
     assert sqlite.head() == postgres.head(), "the same appends must give the same chain"
@@ -151,7 +146,7 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
 
     singles = search.notes(args.single, synthetic.START + timedelta(days=synthetic.END_DAYS + 1))
     for name, store in (("sqlite", sqlite), ("postgres", postgres)):
-        figures[name]["append_one_per_s"] = per_second(len(singles), append_all(store, singles))
+        figures[name]["append_one_per_s"] = per_second(len(singles), append_batches(store, singles))
     timed = best_times({"sqlite": Engine(sqlite).applications,
                         "postgres": Engine(postgres).applications}, args.repeat)
     for name, (timing, apps) in timed.items():

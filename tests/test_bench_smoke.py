@@ -87,3 +87,21 @@ def test_the_daemon_benchmark_fires_every_task_once_in_tick_and_in_the_daemon(
     assert result["tick"]["fired"] == result["daemon"]["fired"] == 20
     assert result["tick"]["lines"] == 20 and result["daemon"]["lines"] <= 20 + 4
     assert result["daemon"]["exit"] == 0
+
+
+def test_the_postgres_benchmark_reports_both_backends_and_the_same_head(pg_db: Any) -> None:
+    script = BENCH.with_name("postgres_bench.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
+    done = subprocess.run(
+        [sys.executable, str(script), "--url", pg_db.owner_url, "--applications", "12",
+         "--single", "5", "--concurrent-appends", "3", "--repeat", "1", "--json"],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert len(result["same_head"]) == 64
+    for backend in ("postgres", "sqlite"):
+        figures = result["figures"][backend]
+        assert figures["applications"] == 12
+        assert all(positive(figures[key]) for key in
+                   ("append_one_per_s", "append_batch_events_per_s", "rebuild_events_per_s"))
+        assert set(result["concurrent_appends_per_s"][backend]) == {"1", "4", "16"}
