@@ -171,7 +171,7 @@ def test_the_daemon_of_one_tenant_fires_what_falls_due_within_a_second(
     pg_db: Database, tmp_path: Path,
 ) -> None:
     """Woken by NOTIFY, not by its poll (an hour here): the task snoozed to fall due while it
-    runs fires at once."""
+    runs fires on time, and its hook's JSON names the tenant."""
     tenant = pg_db.tenant("solo")
     person = TenantCLI(pg_db, tenant, now=None)
     person.ok("config", "set", "timezone", "UTC")
@@ -179,17 +179,17 @@ def test_the_daemon_of_one_tenant_fires_what_falls_due_within_a_second(
     [task] = person.json("agenda")
     env = {**person.env(), "PYTHONUNBUFFERED": "1"}
     with (tmp_path / "out").open("w") as out, (tmp_path / "err").open("w") as err:
-        daemon = subprocess.Popen([*afterview_command(), "daemon", "--poll", "3600", "--no-desktop"],
-                                  stdout=out, stderr=err, env=env)
+        hook = f"sh -c 'cat >> {tmp_path / 'hook.json'}'"
+        daemon = subprocess.Popen([*afterview_command(), "daemon", "--poll", "3600", "--no-desktop",
+                                   "--hook", hook], stdout=out, stderr=err, env=env)
         try:
             deadline = time.monotonic() + 30
             while "started" not in (tmp_path / "err").read_text() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            time.sleep(0.3)  # its first pass read the log: a commit after it is heard
-            due = time.time() + 1
+            due = time.time() + 2  # whole seconds below: at least one second ahead
             person.ok("snooze", task["id"], "--until",
                       time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(due)))
-            while " fired " not in (tmp_path / "out").read_text() and time.monotonic() < deadline:
+            while not (tmp_path / "hook.json").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
         finally:
             daemon.send_signal(signal.SIGTERM)
@@ -197,6 +197,8 @@ def test_the_daemon_of_one_tenant_fires_what_falls_due_within_a_second(
     assert code == 0, (tmp_path / "err").read_text()
     assert (tmp_path / "out").read_text().startswith(f"{tenant} ")
     assert [t["fired"] for t in person.json("agenda") if t["id"] == task["id"]] == [True]
+    fired = json.loads((tmp_path / "hook.json").read_text())
+    assert (fired["tenant"], fired["id"]) == (tenant, task["id"])
 
 
 def test_the_application_role_sees_the_schema_but_the_owner_sees_no_rows(
