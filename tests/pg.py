@@ -22,7 +22,11 @@ APP = "afterview_app"  # what a hosted afterview connects as: SELECT and INSERT 
 
 
 def server_bin() -> Path | None:
-    """The folder holding initdb and pg_ctl (Debian keeps them out of PATH), if any."""
+    """The folder holding initdb and pg_ctl (Debian keeps them out of PATH), if any;
+    $AFTERVIEW_TEST_PG_BIN names it (a folder without initdb: as if none were installed)."""
+    chosen = os.environ.get("AFTERVIEW_TEST_PG_BIN")
+    if chosen is not None:
+        return Path(chosen) if (Path(chosen) / "initdb").exists() else None
     found = shutil.which("initdb")
     if found:
         return Path(found).parent

@@ -236,3 +236,16 @@ def test_the_same_appends_give_the_same_chain_as_sqlite(alice: Any, tmp_path: Pa
         assert alice.head() == sqlite.head()
         assert list(alice.read_all()) == list(sqlite.read_all())
     assert alice.check_chain().head == alice.head()[1]
+
+
+@pytest.mark.parametrize(("ci", "code", "outcome"), [("true", 1, "1 error"), ("", 0, "1 skipped")])
+def test_without_a_server_the_postgres_tests_fail_under_ci_and_are_skipped_elsewhere(
+    tmp_path: Path, ci: str, code: int, outcome: str,
+) -> None:
+    env = {**os.environ, "CI": ci, "AFTERVIEW_TEST_PG_BIN": str(tmp_path)}
+    test = f"{Path(__file__).name}::test_a_missing_or_odd_tenant_name_is_refused[None]"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+                          cwd=Path(__file__).parent, capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+    assert (done.returncode, outcome in done.stdout) == (code, True), done.stdout
+    assert "no PostgreSQL server here" in done.stdout
