@@ -210,3 +210,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     pg = sys.modules.get("pg")
     if pg is not None:
         pg.stop_shared()
+
+
+@pytest.fixture(scope="module")
+def demo_search(tmp_path_factory: pytest.TempPathFactory) -> CLI:
+    """The demo search (``afterview demo``) in a database of its own, one per test module."""
+    cli = CLI(tmp_path_factory.mktemp("demo-search") / "afterview.db")
+    cli.ok("demo")
+    return cli
+
+
+@pytest.fixture(scope="module")
+def served(demo_search: CLI) -> Iterator[Any]:
+    """A real ``afterview serve`` over the module's demo search (tests/webserver.py)."""
+    from webserver import Served
+
+    server = Served(demo_search)
+    yield server
+    assert server.stop() == 0

@@ -24,7 +24,8 @@ from crash_worker import InProcessCLI, assert_one_error_line
 from strategies import cli_argv
 
 ZONE = "America/New_York"
-EXCLUDED = {"daemon", "demo"}  # daemon blocks until signalled; demo builds a database elsewhere
+EXCLUDED = {"daemon", "demo", "serve"}  # daemon and serve block until signalled; demo builds
+# a database elsewhere
 EXAMPLES = 250
 
 

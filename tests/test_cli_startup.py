@@ -13,7 +13,8 @@ import pytest
 from conftest import CLI
 
 HEAVY = ("apscheduler", "holidays", "jinja2", "sqlite_utils", "transitions", "icalendar",
-         "tzlocal", "psycopg", "psycopg_pool")
+         "tzlocal", "psycopg", "psycopg_pool", "starlette", "uvicorn", "python_multipart",
+         "multipart")
 
 # Runs one command as the console script does, then reports the heavy modules it loaded
 # (on stderr's last line, after whatever the command printed).

@@ -18,7 +18,7 @@ def test_each_enum_keeps_the_values_of_the_log() -> None:
                                         "negotiating", "accepted", "withdrawn", "declined"]
     assert {o.value for o in TaskOutcome} == {"done", "dismissed", "satisfied", "moot"}
     assert {s.value for s in TaskStatus} == {"open", "done", "dismissed", "closed"}
-    assert {a.value for a in Actor} == {"cli", "daemon", "import", "demo"}
+    assert {a.value for a in Actor} == {"cli", "daemon", "import", "demo", "web"}
     assert "follow-up-application" in {k.value for k in TaskKind}
     assert all(issubclass(e, StrEnum) for e in (State, TaskKind, TaskOutcome, TaskStatus, Actor))
 

@@ -1,5 +1,6 @@
 """What every command shares: the session (database, output mode, engine), the parsing of
-dates and money typed on the command line, and how a refusal is reported."""
+dates typed on the command line, and how a refusal is reported (money and offer terms are
+read by engine.service.inputs, for the web app's forms too)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import shlex
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -39,21 +39,9 @@ def map_error(error: Exception) -> tuple[str, int] | None:
     """The message and exit status for an error the engine raised, if it is one of ours."""
     if os.environ.get("AFTERVIEW_DEBUG"):
         raise error
-    from afterview.engine.service.errors import DomainError, StoreError
+    from afterview.engine.service.errors import message_of
 
-    if isinstance(error, DomainError):
-        return str(error), error.exit_code
-    if isinstance(error, StoreError):
-        return str(error), 1
-    from afterview.engine.service.errors import UnknownEventType
-
-    if isinstance(error, UnknownEventType):
-        return (f"the log holds an event of a type this afterview does not know ({error}): "
-                "it was written by a newer afterview; upgrade to read it", 1)
-    calendar = sys.modules.get("afterview.engine.domain.calendar")
-    if calendar is not None and isinstance(error, calendar.CalendarError):
-        return str(error), 2
-    return None
+    return message_of(error)
 
 
 def default_db_path() -> Path:
@@ -77,7 +65,7 @@ def db_location(given: str | None) -> str | Path:
 WRITING_COMMANDS = frozenset({
     "apply", "note", "interview", "debrief", "thanks", "follow-up", "offer", "ask-time",
     "counter", "accept", "withdraw", "declined", "feedback", "reflect", "notice", "contact",
-    "void", "done", "snooze", "dismiss", "config set", "import", "daemon",
+    "void", "done", "snooze", "dismiss", "config set", "import", "daemon", "serve",
 })
 
 
@@ -226,25 +214,6 @@ def required_when(text: str, option: str) -> datetime:
     moment = when(text, option)
     assert moment is not None, "click enforces required options"
     return moment
-
-
-def required_money(text: str, option: str) -> Decimal:
-    amount = money(text, option)
-    assert amount is not None, "click enforces required options"
-    return amount
-
-
-def money(text: str | None, option: str) -> Decimal | None:
-    """An amount of money as people write it (85000, 85,000.50, 85.000,50, 85 000,50):
-    finite, not negative, not absurd; an ambiguous one is refused with the reason."""
-    if text is None:
-        return None
-    from afterview.engine.domain.amounts import AmountError, parse_amount
-
-    try:
-        return parse_amount(text)
-    except AmountError as error:
-        raise Refused(f"{option} {text!r} {error}") from None
 
 
 def emit_json(value: object) -> None:

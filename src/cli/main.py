@@ -44,10 +44,12 @@ def _register() -> None:
     from afterview.cli.commands import facts as commands_facts
     from afterview.cli.commands import offers as commands_offers
     from afterview.cli.commands import running as commands_running
+    from afterview.cli.commands import serve as commands_serve
     from afterview.cli.commands import tasks as commands_tasks
 
     for module in (commands_core, commands_facts, commands_tasks, commands_offers,
-                   commands_running, commands_data, commands_demo, commands_database):
+                   commands_running, commands_data, commands_demo, commands_database,
+                   commands_serve):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -12,7 +12,6 @@ from afterview.cli.context import (
     Refused,
     complete_application,
     deadline,
-    money,
     required_when,
     session,
     when,
@@ -82,51 +81,30 @@ def _offer_options(command: Command) -> Command:
 
 def terms_from_options(options: MoneyOptions) -> OfferTerms:
     """Offer terms from the money options; amounts checked, currency defaulted."""
-    from afterview.engine.domain.events import OfferTerms
+    from afterview.engine.service.inputs import offer_terms
 
-    given = given_terms(options)
-    given.setdefault("currency", session().engine.settings.currency)
-    return OfferTerms(**given)
+    return _refusing(lambda: offer_terms(options, session().engine.settings.currency))
 
 
 def given_terms(options: MoneyOptions) -> JsonObject:
-    """The terms given on the command line, by OfferTerms field; amounts checked."""
-    from afterview.engine.domain.amounts import currency_code
+    """The terms given on the command line, by OfferTerms field; amounts checked (by
+    engine.service.inputs, as the web app's offer form is)."""
+    from afterview.engine.service import inputs
 
-    bonus_text = options.get("bonus")
-    bonus = bonus_percent = None
-    if bonus_text is not None and bonus_text.strip().endswith("%"):
-        bonus_percent = money(bonus_text.strip()[:-1], "--bonus")
-        if bonus_percent is not None and bonus_percent > 1000:
-            raise Refused(f"--bonus {bonus_text!r} is not a plausible percentage")
-    else:
-        bonus = money(bonus_text, "--bonus")
-    typed = options.get("currency")
-    currency = None if typed is None else currency_code(typed)
-    if typed is not None and currency is None:
-        raise Refused(f"--currency {typed.strip().upper()!r} is not a currency code: use three "
-                      "letters such as USD")
-    equity_total = money(options.get("equity_total"), "--equity-total")
-    years = options.get("vesting_years")
-    if years is not None and equity_total is None:
-        raise Refused("--vesting-years goes with --equity-total")
-    given: JsonObject = dict(
-        currency=currency,
-        base=money(options.get("salary"), "--salary"),
-        bonus=bonus,
-        bonus_percent=bonus_percent,
-        signing=money(options.get("signing"), "--signing"),
-        equity_per_year=money(options.get("equity"), "--equity"),
-        equity_total=equity_total,
-        equity_years=(years or 4) if equity_total is not None else None,
-        relocation=money(options.get("relocation"), "--relocation"),
-        benefits=tuple(options.get("benefits") or ()),
-        benefits_value=money(options.get("benefits_value"), "--benefits-value"),
-        commute_minutes=options.get("commute_minutes"),
-        commute_cost=money(options.get("commute_cost"), "--commute-cost"),
-        remote_days=options.get("remote_days"),
-    )
-    return {key: value for key, value in given.items() if value is not None and value != ()}
+    return _refusing(lambda: inputs.given_terms(options))
+
+
+T = TypeVar("T")
+
+
+def _refusing(read: Callable[[], T]) -> T:
+    """A value the inputs refuse, as the command line's own refusal (exit 2)."""
+    from afterview.engine.service.errors import InvalidValue
+
+    try:
+        return read()
+    except InvalidValue as error:
+        raise Refused(str(error)) from None
 
 
 @click.command()

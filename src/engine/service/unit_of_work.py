@@ -30,6 +30,7 @@ class Actor(StrEnum):
     DAEMON = "daemon"
     IMPORT = "import"
     DEMO = "demo"
+    WEB = "web"
 
 
 def as_actor(name: str) -> Actor:
