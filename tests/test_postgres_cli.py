@@ -219,3 +219,27 @@ def test_the_demo_builds_in_an_empty_tenant_only(pg_db: Database) -> None:
     line = person.refused("demo", code=1)
     assert "already has a log; the demo builds only in an empty tenant" in line
     assert person.event_count() == before
+
+
+def test_serve_shows_and_records_one_tenants_log(pg_db: Database) -> None:
+    """``afterview serve`` on a tenant of the shared database: the board is that tenant's,
+    a note typed in the page lands in that tenant's log, and another tenant sees none of it."""
+    from webserver import Served, signed_in
+
+    carol = TenantCLI(pg_db, pg_db.tenant("carol"))
+    search(carol)
+    served = Served(carol)
+    try:
+        session, token = signed_in(served)
+        board = session.get("/").text
+        assert "Acme" in board and "Globex" in board
+        done = session.post("/applications/acme-backend-engineer/facts/note",
+                            data={"csrf": token, "text": "typed in the browser"})
+        assert done.status_code == 303, done.text[:500]
+    finally:
+        assert served.stop() == 0
+    last = carol.json("history", "acme")[-1]
+    assert last["type"] == "NoteAdded" and last["actor"] == "web"
+    assert last["data"]["text"] == "typed in the browser"
+    dave = TenantCLI(pg_db, pg_db.tenant("dave"))
+    assert dave.json("list") == []

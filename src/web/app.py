@@ -18,16 +18,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from afterview.web import pages
+from afterview.web.feed import secret_file
 from afterview.web.security import Gate, Guard, HostRule
-from afterview.web.site import WebApp
+from afterview.web.site import LogPlace, WebApp
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(db_path: Path, host: str, port: int, launch_token: str | None = None) -> Any:
+def create_app(log: LogPlace | Path, host: str, port: int, launch_token: str | None = None) -> Any:
     """The ASGI app for ``afterview serve`` on host:port, guarded (security.Guard)."""
     gate = Gate(port, launch_token)
-    web = WebApp(db_path, gate, HostRule(host, port))
+    if isinstance(log, Path):  # a database file
+        log = LogPlace(log, None, secret_file(log, str(log), None))
+    web = WebApp(log, gate, HostRule(host, port))
 
     async def home(request: Request) -> Response:
         """The board; with ``?token=`` the launch token's exchange for a session cookie."""

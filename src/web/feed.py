@@ -11,9 +11,29 @@ import threading
 from pathlib import Path
 
 
+def secret_file(db_file: Path | None, location: str, tenant: str | None) -> Path:
+    """Where the feed secret of this log is kept: beside its database file, or, for a
+    tenant of a shared database, in afterview's user data folder under a name derived from
+    the database (without its password) and the tenant."""
+    if db_file is not None:
+        return db_file.with_name(db_file.name + ".feed-secret")
+    import hashlib
+
+    from platformdirs import user_data_dir
+
+    from afterview.engine.service.shared import describe
+
+    key = hashlib.sha256(f"{describe(location)}\0{tenant}".encode()).hexdigest()[:32]
+    folder = Path(user_data_dir("afterview", appauthor=False)) / "feeds"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / f"{key}.feed-secret"
+
+
 class FeedSecret:
-    def __init__(self, db_path: Path) -> None:
-        self.path = db_path.with_name(db_path.name + ".feed-secret")
+    def __init__(self, path: Path) -> None:
+        """``path``: the file that keeps the secret (0600), beside the database file, or in
+        the user data folder for a shared PostgreSQL database (``secret_file``)."""
+        self.path = path
         self._lock = threading.Lock()
 
     def current(self) -> str:

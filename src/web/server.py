@@ -10,8 +10,10 @@ import secrets
 import socket
 import sys
 import threading
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from afterview.web.site import LogPlace
 
 
 def is_loopback(host: str) -> bool:
@@ -45,7 +47,7 @@ def launch_url(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
-def serve(db_path: Path, sock: socket.socket, host: str, open_browser: bool,
+def serve(log: LogPlace, sock: socket.socket, host: str, open_browser: bool,
           out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Serve until a signal stops it; the exit status."""
     import uvicorn
@@ -54,10 +56,13 @@ def serve(db_path: Path, sock: socket.socket, host: str, open_browser: bool,
 
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(32)
-    app = create_app(db_path, host, port, token)
+    app = create_app(log, host, port, token)
     url = launch_url(host, port, token)
     print(url, file=out, flush=True)
-    print(f"afterview serve: {db_path}; open the address above (it works once); "
+    from afterview.engine.service.shared import describe
+
+    where = describe(log.location) + (f" (tenant {log.tenant})" if log.tenant else "")
+    print(f"afterview serve: {where}; open the address above (it works once); "
           "Ctrl-C stops the server", file=err, flush=True)
     if open_browser and _has_a_display():
         import webbrowser

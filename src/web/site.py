@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import attrs
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -23,13 +24,23 @@ from afterview.web.security import Gate, HostRule, session_of
 T = TypeVar("T")
 
 
+@attrs.frozen
+class LogPlace:
+    """Whose log the app serves: a database file, or a tenant of a shared PostgreSQL
+    database; and where its calendar feed's secret is kept."""
+
+    location: str | Path
+    tenant: str | None
+    feed_file: Path
+
+
 class WebApp:
     """One person's job search in a browser: the database, the gate and the templates."""
 
-    def __init__(self, db_path: Path, gate: Gate, hosts: HostRule) -> None:
-        self.db_path, self.gate, self.hosts = db_path, gate, hosts
+    def __init__(self, log: LogPlace, gate: Gate, hosts: HostRule) -> None:
+        self.log, self.gate, self.hosts = log, gate, hosts
         self.renderer = Renderer()
-        self.feed = feed.FeedSecret(db_path)
+        self.feed = feed.FeedSecret(log.feed_file)
 
     # -- the engine, one per request, in a worker thread -------------------------
 
@@ -37,7 +48,7 @@ class WebApp:
         from starlette.concurrency import run_in_threadpool
 
         def run() -> T:
-            engine = open_engine(self.db_path, actor=Actor.WEB)
+            engine = open_engine(self.log.location, tenant=self.log.tenant, actor=Actor.WEB)
             try:
                 return work(engine)
             except Exception as error:

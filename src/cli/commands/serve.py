@@ -31,19 +31,27 @@ def serve(host: str, port: int, no_browser: bool, allow_remote: bool) -> None:
                           "--allow-remote if that is what you want, or keep the default 127.0.0.1")
         click.echo(f"warning: listening on {host}: anyone who can reach this machine can try "
                    "to connect, and the pages travel unencrypted (plain HTTP)", err=True)
+    from afterview.cli.context import shared_database
+    from afterview.web.feed import secret_file
+    from afterview.web.site import LogPlace
+
     s = session()
     path = s.db_file
-    if path is None:
-        raise Refused(f"serve needs a database file, and {s.db_path} is not one: each request "
-                      "opens the log afresh (give --db a path)")
-    s.engine.settings  # noqa: B018  # open (or create) the database now: refuse before listening
+    shared = shared_database(s.db_path)
+    if path is None and shared is None:
+        raise Refused(f"serve needs a database file or a shared PostgreSQL database, and "
+                      f"{s.db_path} is neither: each request opens the log afresh (give --db a "
+                      "path)")
+    s.engine.settings  # noqa: B018  # open (or create) the log now: refuse before listening
     s.close()  # each request opens its own connection
+    log = LogPlace(path if path is not None else str(s.db_path), s.tenant,
+                   secret_file(path, str(s.db_path), s.tenant))
     try:
         sock = bind(host, port)
     except OSError as error:
         raise Refused(f"cannot listen on {host}:{port}: {error.strerror or error}; choose "
                       "another --port (0 picks a free one)", 1) from None
-    raise SystemExit(run(path, sock, host, open_browser=not no_browser))
+    raise SystemExit(run(log, sock, host, open_browser=not no_browser))
 
 
 COMMANDS = [serve]
