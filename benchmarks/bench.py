@@ -38,11 +38,13 @@ import synthetic
 from afterview.engine.runtime.clock import fixed_clock
 from afterview.engine.service.api import Engine
 from afterview.engine.service.audit import verify_log
+from afterview.engine.service.projections import rebuild_projections
 from afterview.engine.store.base import EventStore
 from afterview.engine.store.sqlite import SQLiteStore
 
 TARGETS = {"rebuild_events_per_s": 150_000, "rebuild_ratio": 0.60, "append_one_ratio": 0.50,
-           "status_over_version": 2.0}
+           "verify_ratio": 0.30, "read_over_version": 1.5, "projected_over_replay": 10.0,
+           "startup_list_over_pass": 5.0, "startup_version_over_pass": 3.0}
 _SELECT_BOUND = "SELECT every row + json.loads(data), same file"
 
 
@@ -109,6 +111,7 @@ def make_db(path: Path, applications: int, seed: int, batch_size: int) -> dict[s
     store, search = open_search(path, applications, seed)
     try:
         append_batches(store, list(synthetic.batched(search.capture.appends, batch_size)))
+        rebuild_projections(store)  # as the first command would
         events = store.head()[0]
     finally:
         store.close()
@@ -132,15 +135,12 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cli_times(db: Path, app_id: str, runs: int) -> dict[str, Any]:
-    """Median wall and CPU time of ``afterview status APP`` and of ``afterview --version``,
-    run in alternation (after one warm-up each) so both see the same machine."""
+def command_times(argvs: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
+    """Median wall and CPU milliseconds of each command, run in turns (after one warm-up
+    round) so that all of them see the same machine."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
-    command = afterview_command()
-    argvs = {"status": [*command, "--db", str(db), "status", app_id],
-             "version": [*command, "--version"]}
-    walls: dict[str, list[float]] = {"status": [], "version": []}
-    cpus: dict[str, list[float]] = {"status": [], "version": []}
+    walls: dict[str, list[float]] = {name: [] for name in argvs}
+    cpus: dict[str, list[float]] = {name: [] for name in argvs}
     for index in range(runs + 1):
         for name, argv in argvs.items():
             started, used = time.perf_counter(), _children_cpu()
@@ -150,13 +150,66 @@ def cli_times(db: Path, app_id: str, runs: int) -> dict[str, Any]:
             if index:
                 walls[name].append(time.perf_counter() - started)
                 cpus[name].append(_children_cpu() - used)
-    ms = {f"{name}_{kind}ms": round(statistics.median(samples[name]) * 1000, 1)
-          for kind, samples in (("", walls), ("cpu_", cpus)) for name in argvs}
-    ratio = ms["status_ms"] / ms["version_ms"]
-    return {"app": app_id, "runs": runs, **ms, "ratio": round(ratio, 2),
-            "cpu_ratio": round(ms["status_cpu_ms"] / ms["version_cpu_ms"], 2),
-            "target": f"<= {TARGETS['status_over_version']:g}",
-            "met": ratio <= TARGETS["status_over_version"]}
+    return {name: {"ms": round(statistics.median(walls[name]) * 1000, 1),
+                   "cpu_ms": round(statistics.median(cpus[name]) * 1000, 1)} for name in argvs}
+
+
+def cli_times(db: Path, app_id: str, runs: int) -> dict[str, Any]:
+    """``status APP``, ``show APP``, ``list``, ``agenda`` and ``status`` (every application,
+    from the projections) against ``afterview --version``; ``status --as-of`` (a replay of
+    the whole log, what ``status`` did before the projections) beside ``status``."""
+    command = afterview_command()
+    on_db = [*command, "--db", str(db)]
+    argvs = {"version": [*command, "--version"], "status_app": [*on_db, "status", app_id],
+             "show_app": [*on_db, "show", app_id], "list": [*on_db, "list"],
+             "agenda": [*on_db, "agenda"], "status_all": [*on_db, "status"],
+             "status_all_replayed": [*on_db, "status", "--as-of", "2100-01-01"]}
+    ms = command_times(argvs, runs)
+    version = ms["version"]
+    ratios = {name: {**ms[name], "ratio": round(ms[name]["ms"] / version["ms"], 2),
+                     "cpu_ratio": round(ms[name]["cpu_ms"] / version["cpu_ms"], 2)}
+              for name in argvs}
+    for name in ("status_app", "show_app", "list"):
+        ratios[name]["target"] = f"<= {TARGETS['read_over_version']:g} x --version"
+        ratios[name]["met"] = (ratios[name]["ratio"] <= TARGETS["read_over_version"]
+                               and ratios[name]["cpu_ratio"] <= TARGETS["read_over_version"])
+    replayed, projected = ms["status_all_replayed"], ms["status_all"]
+    ratios["status_all"].update(
+        replay_over_projected=round(replayed["ms"] / projected["ms"], 2),
+        cpu_replay_over_projected=round(replayed["cpu_ms"] / projected["cpu_ms"], 2),
+        target=f"replay >= {TARGETS['projected_over_replay']:g} x slower",
+        met=replayed["ms"] / projected["ms"] >= TARGETS["projected_over_replay"])
+    return {"app": app_id, "runs": runs, "commands": ratios}
+
+
+def startup_times(folder: Path, runs: int) -> dict[str, Any]:
+    """``--version``, ``list`` and ``agenda`` on the demo database, against ``python -c
+    pass`` in the same run (CPU decides: start-up is CPU)."""
+    command = afterview_command()
+    small = folder / "small.db"
+    subprocess.run([*command, "--db", str(small), "demo"], capture_output=True, check=True)
+    argvs = {"python_pass": [sys.executable, "-c", "pass"], "version": [*command, "--version"],
+             "list": [*command, "--db", str(small), "list"],
+             "agenda": [*command, "--db", str(small), "agenda"]}
+    ms = command_times(argvs, runs)
+    base = ms["python_pass"]["cpu_ms"]
+    result: dict[str, Any] = {"runs": runs, "commands": ms}
+    for name, target in (("version", TARGETS["startup_version_over_pass"]),
+                         ("list", TARGETS["startup_list_over_pass"]),
+                         ("agenda", TARGETS["startup_list_over_pass"])):
+        ratio = ms[name]["cpu_ms"] / base
+        ms[name].update(cpu_over_pass=round(ratio, 2), target=f"<= {target:g} x python -c pass",
+                        met=ratio <= target)
+    return result
+
+
+def replay_every_application(store: SQLiteStore) -> list[Any]:
+    """What every read did before the projections: replay the whole log."""
+    from afterview.engine.domain.state import rebuild
+
+    engine = Engine(store)
+    return [app for stream_id, facts in engine.all_facts().items()
+            if (app := rebuild(stream_id, facts)).exists]
 
 
 # ---------------------------------------------------------------------------
@@ -206,17 +259,21 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     del rows
 
     timed = best_times({"select": lambda: bounds.select_bound(db),
-                        "rebuild": Engine(store).applications,
-                        "verify": lambda: verify_log(store)}, args.repeat)
-    (select, _), (rebuild, apps), (verify, report) = timed.values()
+                        "rebuild": lambda: rebuild_projections(store),
+                        "verify": lambda: verify_log(store),
+                        "replay": lambda: len(replay_every_application(store)),
+                        "projected": lambda: len(Engine(store).applications())}, args.repeat)
+    (select, _), (rebuild, built), (verify, report), (replay, replayed), (projected, read) = (
+        timed.values())
     del timed
-    if len(apps) != args.applications:
-        refuse(f"rebuilt {len(apps)} applications, wrote {args.applications}", 1)
+    if not built == replayed == read == args.applications:
+        refuse(f"rebuilt {built}, replayed {replayed}, read {read} applications, wrote "
+               f"{args.applications}", 1)
     if not report["ok"]:
         refuse(f"the benchmark log does not verify: {report['problems'][:3]}", 1)
-    middle = sorted(a.id for a in apps)[len(apps) // 2]
-    del apps
+    middle = sorted(store.stream_ids())[len(store.stream_ids()) // 2]
     cli = cli_times(db, middle, args.runs)
+    startup = startup_times(folder, args.runs)
 
     singles = search.notes(args.single, synthetic.START + timedelta(days=synthetic.END_DAYS + 1))
     raw_rows = bounds.raw_rows_for(singles, events + 1)
@@ -239,9 +296,13 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "rebuild": read_figure(events, rebuild, select,
                                    f">= {TARGETS['rebuild_events_per_s']:,} events/s and >= "
                                    f"{TARGETS['rebuild_ratio']:.0%} of the bound"),
-            "verify": read_figure(events, verify, select),
+            "verify": read_figure(events, verify, select,
+                                  f">= {TARGETS['verify_ratio']:.0%} of the bound"),
+            "every_application": read_figure(events, projected, replay,
+                                             f">= {TARGETS['projected_over_replay']:g} x the replay"),
         }),
-        "status_vs_version": cli,
+        "cli": cli,
+        "startup": startup,
     }
 
 
@@ -249,6 +310,10 @@ def judged(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Mark the figures that have a target as met or not (wall-clock figures decide)."""
     one, rebuild = figures["append_one"], figures["rebuild"]
     one["met"] = one["ratio"] >= TARGETS["append_one_ratio"]
+    figures["verify"]["met"] = figures["verify"]["ratio"] >= TARGETS["verify_ratio"]
+    every = figures["every_application"]
+    every["bound"] = "replaying the whole log (every application rebuilt), same store"
+    every["met"] = every["ratio"] >= TARGETS["projected_over_replay"]
     rebuild["met"] = (rebuild["events_per_s"] >= TARGETS["rebuild_events_per_s"]
                       and rebuild["ratio"] >= TARGETS["rebuild_ratio"])
     return figures
@@ -256,8 +321,9 @@ def judged(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def render(result: dict[str, Any]) -> str:
     names = {"append_one": "one event per transaction", "append_batch": "batch append",
-             "rebuild": "rebuild every application", "verify": "verify (chain + lifecycle)"}
-    m, c = result["machine"], result["status_vs_version"]
+             "rebuild": "rebuild the projections", "verify": "verify (+ projections)",
+             "every_application": "every app from projections"}
+    m, c = result["machine"], result["cli"]
     lines = [
         f"afterview benchmark: {result['applications']:,} applications, "
         f"{result['events']:,} events (decided in {result['build']['decide_seconds']} s)",
@@ -272,17 +338,77 @@ def render(result: dict[str, Any]) -> str:
         cpu = f"{f['cpu_ratio']:.2f}" if "cpu_ratio" in f else ""
         lines.append(f"{name:<27}{f['events_per_s']:>9,}{f['bound_events_per_s']:>9,}"
                      f"{f['ratio']:>7.2f}{cpu:>10}  {f['target']}{verdict}")
+    lines += ["", f"commands on this log (APP = {c['app']}), medians of {c['runs']}:",
+              *_command_lines(c["commands"], "ratio"),
+              "", "start-up on the demo database, against python -c pass:",
+              *_command_lines(result["startup"]["commands"], "cpu_over_pass")]
     lines += [
-        "",
-        f"status {c['app']}: {c['status_ms']} ms (CPU {c['status_cpu_ms']} ms); --version: "
-        f"{c['version_ms']} ms (CPU {c['version_cpu_ms']} ms); medians of {c['runs']}",
-        f"status / --version: {c['ratio']:.2f} (CPU {c['cpu_ratio']:.2f}), target {c['target']}"
-        f"  {'met' if c['met'] else 'MISSED'}",
         "",
         "bounds, measured in this run:",
         *(f"  {names[k]}: {f['bound']}" for k, f in result["figures"].items()),
     ]
     return "\n".join(lines)
+
+
+def _command_lines(commands: dict[str, dict[str, Any]], ratio: str) -> list[str]:
+    lines = []
+    for name, figures in commands.items():
+        shown = f"  {name:<20}{figures['ms']:>8} ms  CPU {figures['cpu_ms']:>7} ms"
+        if ratio in figures:
+            shown += f"  {ratio} {figures[ratio]}"
+        if "cpu_ratio" in figures and ratio == "ratio":
+            shown += f" (CPU {figures['cpu_ratio']})"
+        if "replay_over_projected" in figures:
+            shown += (f"; status --as-of (replay) / status: {figures['replay_over_projected']}"
+                      f" (CPU {figures['cpu_replay_over_projected']})")
+        if "met" in figures:
+            shown += f"  target {figures['target']}  {'met' if figures['met'] else 'MISSED'}"
+        lines.append(shown)
+    return lines
+
+
+# ---------------------------------------------------------------------------
+# Flat scale: the same commands on logs of growing size
+
+
+_PEAK_REBUILD = """
+import resource, sys, time
+from afterview.engine.service.projections import rebuild_projections
+from afterview.engine.store.sqlite import SQLiteStore
+with SQLiteStore(sys.argv[1]) as store:
+    started = time.perf_counter()
+    apps = rebuild_projections(store)
+    seconds = time.perf_counter() - started
+print(apps, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def scale(dbs: Sequence[Path], runs: int) -> dict[str, Any]:
+    """``list``, ``agenda`` and ``status APP`` on each log (made by --make-db), their
+    growth from the smallest to the largest, and the peak memory of a full rebuild."""
+    command = afterview_command()
+    sizes = []
+    for db in dbs:
+        with SQLiteStore(db) as store:
+            events = store.head()[0]
+            ids = store.stream_ids()
+        app_id = ids[len(ids) // 2]
+        on_db = [*command, "--db", str(db)]
+        ms = command_times({"version": [*command, "--version"], "list": [*on_db, "list"],
+                            "agenda": [*on_db, "agenda"],
+                            "status_app": [*on_db, "status", app_id]}, runs)
+        done = subprocess.run([sys.executable, "-c", _PEAK_REBUILD, str(db)], check=True,
+                              capture_output=True, text=True)
+        apps, seconds, peak_kb = done.stdout.split()
+        sizes.append({"db": str(db), "events": events, "applications": int(apps),
+                      "commands": ms, "rebuild_seconds": round(float(seconds), 2),
+                      "rebuild_peak_rss_mb": round(int(peak_kb) / 1024, 1)})
+    growth = {name: {kind: round(sizes[-1]["commands"][name][kind]
+                                 / sizes[0]["commands"][name][kind], 2)
+                     for kind in ("ms", "cpu_ms")}
+              for name in ("list", "agenda", "status_app")}
+    return {"command": " ".join(["python", "benchmarks/bench.py", *sys.argv[1:]]),
+            "sizes": sizes, "growth_smallest_to_largest": growth, "target": "<= 1.3"}
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -301,6 +427,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="rounds of the read figures; the fastest of each counts (default 5)")
     parser.add_argument("--runs", type=int, default=10, metavar="N",
                         help="runs of each command for the status/--version medians (default 10)")
+    parser.add_argument("--scale", type=Path, nargs="+", metavar="DB",
+                        help="only time list, agenda, status APP and a rebuild's peak memory on "
+                             "these logs (made by --make-db), smallest first")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     parser.add_argument("--dir", type=Path, metavar="FOLDER",
                         help="where the benchmark databases go (default: a temporary folder)")
@@ -313,6 +442,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse(argv)
+    if args.scale:
+        print(json.dumps(scale(args.scale, args.runs), indent=2))
+        return
     if args.make_db is not None:
         made = make_db(args.make_db, args.applications, args.seed, args.batch_size)
         if args.json:

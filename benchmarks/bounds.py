@@ -15,6 +15,7 @@ from typing import Any
 
 import synthetic
 
+from afterview.engine.service.projections import PROJECTOR
 from afterview.engine.store.sqlite import SQLiteStore, canonical_json
 
 INTERLEAVE = 50  # one-event appends alternate with raw inserts in runs of this many
@@ -99,7 +100,8 @@ def one_event_appends(store: SQLiteStore, singles: Sequence[synthetic.Batch],
         raw_seconds += time.perf_counter() - started
         started = time.perf_counter()
         for one in singles[start:start + INTERLEAVE]:
+            # With the projection rows, in the same transaction, as every writer appends.
             store.append(one.events, expected_versions=one.expected_versions,
-                         recorded_at=one.recorded_at)
+                         recorded_at=one.recorded_at, projector=PROJECTOR)
         engine_seconds += time.perf_counter() - started
     return engine_seconds, raw_seconds

@@ -14,7 +14,7 @@ from typing import Any
 from conftest import CLI
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
-FIGURES = ("append_one", "append_batch", "rebuild", "verify")
+FIGURES = ("append_one", "append_batch", "rebuild", "verify", "every_application")
 
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
@@ -39,14 +39,22 @@ def test_json_reports_every_figure_its_bound_and_ratio(tmp_path: Path) -> None:
         for key in ("events_per_s", "bound_events_per_s", "ratio"):
             assert positive(figure[key]), (name, key, figure[key])
         assert figure["bound"]
-    for name in ("rebuild", "verify"):  # reads are also given in CPU time
+    for name in ("rebuild", "verify", "every_application"):  # reads also in CPU time
         for key in ("cpu_events_per_s", "cpu_bound_events_per_s", "cpu_ratio"):
             assert positive(result["figures"][name][key]), (name, key)
     assert result["figures"]["append_one"]["events"] == 20
     assert result["figures"]["rebuild"]["events"] == result["events"]
-    cli = result["status_vs_version"]
-    for key in ("status_ms", "version_ms", "ratio", "status_cpu_ms", "version_cpu_ms", "cpu_ratio"):
-        assert positive(cli[key]), (key, cli[key])
+    commands = result["cli"]["commands"]
+    for name in ("version", "status_app", "show_app", "list", "agenda", "status_all",
+                 "status_all_replayed"):
+        for key in ("ms", "cpu_ms", "ratio", "cpu_ratio"):
+            assert positive(commands[name][key]), (name, key, commands[name][key])
+    for name in ("status_app", "show_app", "list", "status_all"):
+        assert isinstance(commands[name]["met"], bool) and commands[name]["target"]
+    assert positive(commands["status_all"]["replay_over_projected"])
+    startup = result["startup"]["commands"]
+    for name in ("version", "list", "agenda"):
+        assert positive(startup[name]["cpu_over_pass"]) and isinstance(startup[name]["met"], bool)
     assert list(tmp_path.iterdir()) == []  # its databases were temporary
 
 
@@ -64,6 +72,21 @@ def test_make_db_writes_a_database_every_command_opens(tmp_path: Path) -> None:
     assert cli.json("status", app)["id"] == app
     states = [row["state_after"] for row in cli.json("history", app)]
     assert states[0] == "applied"
+
+
+def test_scale_reports_growth_and_the_rebuilds_peak_memory(tmp_path: Path) -> None:
+    dbs = [tmp_path / "small.db", tmp_path / "large.db"]
+    for db, applications in zip(dbs, ("5", "20"), strict=True):
+        assert bench("--make-db", str(db), "--applications", applications).returncode == 0
+    done = bench("--scale", *map(str, dbs), "--runs", "1")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [size["events"] for size in result["sizes"]] == sorted(
+        size["events"] for size in result["sizes"])
+    for size in result["sizes"]:
+        assert positive(size["rebuild_peak_rss_mb"]) and size["applications"] > 0
+    for name in ("list", "agenda", "status_app"):
+        assert positive(result["growth_smallest_to_largest"][name]["ms"])
 
 
 def test_make_db_never_writes_into_an_existing_file(tmp_path: Path) -> None:

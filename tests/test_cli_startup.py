@@ -87,3 +87,24 @@ def test_reading_does_not_load_the_decision_code(small: CLI, args: tuple[str, ..
 
 def test_recording_loads_the_decision_code(small: CLI) -> None:
     assert "afterview.engine.domain.decide" in _engine_modules(small, "note", "acme", "another note")
+
+
+def test_commands_load_only_their_own_module(small: CLI) -> None:
+    """The lazy group: ``--version`` imports no command module, ``list`` only core's."""
+    def command_modules(*args: str) -> set[str]:
+        return {name for name in top_level_modules(small, *args)
+                if name.startswith("afterview.cli.commands.")}
+
+    assert command_modules("--version") == set()
+    assert command_modules("list") == {"afterview.cli.commands.core"}
+    assert command_modules("agenda") == {"afterview.cli.commands.tasks"}
+
+
+def test_the_lazy_groups_map_names_every_command_of_every_module() -> None:
+    import importlib
+
+    from afterview.cli.main import COMMAND_MODULES
+
+    for module_name, names in COMMAND_MODULES.items():
+        module = importlib.import_module(f"afterview.cli.commands.{module_name}")
+        assert tuple(command.name for command in module.COMMANDS) == names

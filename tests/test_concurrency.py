@@ -28,6 +28,7 @@ from afterview.engine.service.api import Engine
 from afterview.engine.store.sqlite import SQLiteStore
 from conftest import afterview_command
 from crash_worker import NOW, SHARED_APP, ZONE, InProcessCLI, Watched, stop_started
+from test_projections import assert_projections_are_a_fresh_fold
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 WRITERS = 4
@@ -113,6 +114,9 @@ def test_writers_and_a_daemon_at_once_lose_nothing_and_fail_cleanly(tmp_path: Pa
     with SQLiteStore(db) as store:
         events = list(store.read_all())
         report = store.check_chain()
+        # Each writer wrote its projection rows in its append's transaction: they are
+        # current and equal a fresh fold, whatever order the processes committed in.
+        assert_projections_are_a_fresh_fold(store)
     assert report.ok, report.problems
     assert_contiguous_versions(events)
     assert_exactly_what_was_done(events, done)

@@ -39,7 +39,9 @@ DAEMON_ROUNDS = 4
 
 
 def assert_sound(db: Path) -> None:
-    """The file passes SQLite's own check and ``afterview verify`` (chain and lifecycle)."""
+    """The file passes SQLite's own check and ``afterview verify`` (chain, lifecycle, and
+    projections current at the head and equal to a fresh fold: they were written in the
+    transaction of the append that the kill cut short or let finish)."""
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -47,6 +49,7 @@ def assert_sound(db: Path) -> None:
         conn.close()
     report = InProcessCLI(db).json("verify")
     assert report["ok"], report["problems"]
+    assert report["projections"] == {"current": True, "problems": [], "rebuilt": None}
 
 
 def stored_ids(db: Path) -> set[str]:

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from afterview.engine.domain import decide, policies
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import PROFILE_STREAM, Application, DomainError, effective, evolve, rebuild
-from afterview.engine.service.api import Engine, to_fact
+from afterview.engine.service.api import Engine
+from afterview.engine.service.projections import to_fact
 from afterview.engine.store.sqlite import SQLiteStore
 from conftest import ZONE, new_york
 from strategies import policy_actions, policy_fact, policy_gaps

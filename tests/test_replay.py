@@ -85,7 +85,9 @@ def test_reading_one_application_does_not_replay_the_whole_log(stepping: Engine,
     stepping.facts(app_id)
     history_rows(stepping.stored_events(app_id))
     assert calls == []
-    stepping.applications()  # the whole board does read it: the counter works
+    stepping.applications()  # the board reads the projections, not the log
+    assert calls == []
+    stepping.applications(as_of=stepping.now())  # an as-of board replays: the counter works
     assert calls == [0]
 
 

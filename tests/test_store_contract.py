@@ -30,7 +30,11 @@ from afterview.engine.store.base import (
     DuplicateEventError,
     EventStore,
     NewEvent,
+    ProjectedApplication,
+    ProjectionStatus,
+    StoredEvent,
     StoreError,
+    StreamReader,
 )
 from afterview.engine.store.memory import MemoryStore
 from strategies import event_data
@@ -515,6 +519,113 @@ def test_a_closed_store_fails_with_a_store_error(backend: str, tmp_path: Path) -
         store.read_stream("app-1")
     with pytest.raises(StoreError):
         append(store, note())
+
+
+# ---------------------------------------------------------------------------
+# Projections: rows a projector folds, written in the append's transaction
+
+
+class CountingProjector:
+    """A projector that needs no domain: each stream's row holds how many events it has
+    (read inside the transaction plus the new ones), one open task per stream, and one
+    interview per stream. ``fail`` makes it raise, as a fold that breaks would."""
+
+    version = 3
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def __call__(self, new_events: list[StoredEvent],
+                 read_stream: StreamReader) -> list[ProjectedApplication]:
+        if self.fail:
+            raise RuntimeError("the fold broke")
+        streams = dict.fromkeys(event.stream_id for event in new_events)
+        return [
+            ProjectedApplication(
+                stream_id, new_events[-1].position,
+                str(len(read_stream(stream_id)) + sum(e.stream_id == stream_id for e in new_events)),
+                ((f"task-{stream_id}", f"2026-01-0{len(stream_id)}T00:00:00+00:00", False),),
+                ((1, "2026-02-01T10:00:00+00:00"),),
+            )
+            for stream_id in streams
+        ]
+
+
+def project(store: EventStore, *events: NewEvent, projector: Any = None) -> None:
+    store.append(list(events), expected_versions={}, recorded_at=RECORDED,
+                 projector=projector or CountingProjector())
+
+
+@pytest.fixture
+def projecting(store: EventStore) -> EventStore:
+    """``store``, for the tests of a backend that keeps projections (docs/store.md)."""
+    if store.projection_status() is None:
+        pytest.skip("this backend keeps no projections (WithoutProjections)")
+    return store
+
+
+def test_a_backend_without_projections_says_so_and_still_appends(store: EventStore) -> None:
+    if store.projection_status() is not None:
+        pytest.skip("this backend keeps projections: the tests below cover it")
+    project(store, note("a"), projector=CountingProjector(fail=True))  # never called
+    assert store.head()[0] == 1 and store.read_projections() == []
+    assert store.read_open_tasks() == [] and store.projected_since(-1) == []
+
+
+def test_a_new_log_has_projections_to_build(projecting: EventStore) -> None:
+    store = projecting
+    status = store.projection_status()
+    assert status is not None and status.position == -1
+    store.replace_projections([], version=3, position=0)
+    assert store.projection_status() == ProjectionStatus(3, 0, 0)
+
+
+def test_the_projectors_rows_are_written_with_the_events_and_move_to_the_head(
+    projecting: EventStore, other: EventStore
+) -> None:
+    store = projecting
+    store.replace_projections([], version=3, position=0)
+    project(store, note("b"), note("a"), note("b"))
+    project(store, note("a"))
+    assert other.projection_status() == ProjectionStatus(3, 4, 2)
+    assert other.read_projections() == [("a", "2"), ("b", "2")]
+    assert other.read_projections(["b", "zzz"]) == [("b", "2")]
+    assert [t[:4] for t in other.read_open_tasks()] == [
+        ("task-a", "a", "2026-01-01T00:00:00+00:00", False),
+        ("task-b", "b", "2026-01-01T00:00:00+00:00", False)]
+    assert [t[0] for t in other.read_open_tasks(after_position=3)] == ["task-a"]
+    assert other.read_interviews() == [("a", 1, "2026-02-01T10:00:00+00:00"),
+                                       ("b", 1, "2026-02-01T10:00:00+00:00")]
+
+
+def test_a_failing_projector_appends_nothing(projecting: EventStore) -> None:
+    store = projecting
+    store.replace_projections([], version=3, position=0)
+    with pytest.raises(RuntimeError):
+        project(store, note(), projector=CountingProjector(fail=True))
+    assert store.head() == (0, GENESIS_HASH)
+    assert store.projection_status() == ProjectionStatus(3, 0, 0)
+
+
+def test_projections_behind_the_log_or_of_another_version_stay_behind(projecting: EventStore) -> None:
+    store = projecting
+    append(store, note("a"))  # no projector: an older writer
+    project(store, note("a"))
+    assert store.projection_status().position == -1  # type: ignore[union-attr]
+    store.replace_projections([], version=2, position=2)
+    project(store, note("a"))
+    assert store.projection_status() == ProjectionStatus(2, 2, 0)  # not this version
+
+
+def test_replacing_the_projections_drops_every_old_row(projecting: EventStore) -> None:
+    store = projecting
+    store.replace_projections([], version=3, position=0)
+    project(store, note("a"), note("b"))
+    rows = [ProjectedApplication("c", 2, "x", (), ())]
+    store.replace_projections(iter(rows), version=3, position=2)
+    assert store.read_projections() == [("c", "x")]
+    assert store.read_open_tasks() == [] and store.read_interviews() == []
+    assert store.projection_status() == ProjectionStatus(3, 2, 1)
 
 
 # ---------------------------------------------------------------------------

@@ -123,7 +123,7 @@ class Session:
                     "start one, e.g. afterview apply Acme \"Backend Engineer\", or run "
                     "afterview demo to try an example", 1)
             self._engine = open_engine(self.db_path, tenant=self.tenant, actor=self.actor,
-                                       warn=warn)
+                                       warn=warn, progress=rebuild_progress)
             if file is not None and existed:
                 _warn_if_shared(file)
         return self._engine
@@ -168,6 +168,28 @@ def _warn_if_shared(path: Path) -> None:
     if mode & 0o077:
         warn(f"{path} has mode {mode:04o}, so other users can read it; afterview keeps its "
              f"database 0600: run chmod 600 {shlex.quote(str(path))}")
+
+
+REBUILD_PROGRESS_THRESHOLD = 5000
+"""Below this many events a rebuild of the projections is quick: no progress bar."""
+
+
+def rebuild_progress(total: int) -> Callable[[int], None] | None:
+    """A bar on stderr for a rebuild of the projections, only on a terminal (never in a
+    pipe) and only for a log long enough to wait for."""
+    if total < REBUILD_PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        return None
+    bar = click.progressbar(length=total, label="rebuilding the projections", file=sys.stderr)
+    shown = 0
+
+    def advance(count: int) -> None:
+        nonlocal shown
+        bar.update(count - shown)
+        shown = count
+        if shown >= total:
+            bar.render_finish()
+
+    return advance
 
 
 def session() -> Session:

@@ -16,7 +16,72 @@ from afterview.cli.output.terminal import guarded_stdout
 VERSION = "0.1.0"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "core": ("apply", "note", "list", "board", "show", "status", "history", "verify",
+             "rebuild", "config"),
+    "facts": ("interview", "debrief", "thanks", "follow-up", "offer", "ask-time", "counter",
+              "accept", "start-date", "withdraw", "declined", "discard", "feedback", "reflect",
+              "notice", "contact", "void", "vacation"),
+    "tasks": ("agenda", "done", "snooze", "dismiss"),
+    "offers": ("compare", "draft", "practice"),
+    "running": ("daemon", "tick"),
+    "data": ("export", "import", "stats", "report", "diagram"),
+    "demo": ("demo",),
+    "database": ("db",),
+    "serve": ("serve",),
+}
+"""Each module of afterview.cli.commands and the commands its COMMANDS holds (a test keeps
+the two the same)."""
+_MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
+
+
+class LazyGroup(click.Group):
+    """click's lazy-loading group: a command's module is imported when that command is
+    looked up, so ``--version`` imports no command module and ``list`` only its own.
+    Listing the commands (``--help``, completion, ``.commands``) imports them all."""
+
+    _commands: dict[str, click.Command]
+    _loaded: set[str]  # the command modules imported so far
+
+    def _load(self, module_name: str) -> None:
+        if module_name in self._loaded:
+            return
+        self._loaded.add(module_name)
+        import importlib
+
+        module = importlib.import_module(f"afterview.cli.commands.{module_name}")
+        for command in module.COMMANDS:
+            self.add_command(command)
+
+    @property  # type: ignore[override]  # click's attribute, now loaded on first use
+    def commands(self) -> dict[str, click.Command]:
+        """Every command: reading it imports every command module."""
+        for module_name in COMMAND_MODULES:
+            self._load(module_name)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands, self._loaded = dict(value), set()  # set once, by click's __init__
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        assert name is not None
+        self._commands[name] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = _MODULE_OF.get(cmd_name)
+        if module_name is not None:
+            self._load(module_name)
+        elif cmd_name not in self._commands:
+            return self.commands.get(cmd_name)  # not in the map: look in every module
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", metavar="PATH", envvar="AFTERVIEW_DB",
               help="Database file, or a store URL such as sqlite:///PATH or postgresql://... "
                    "(default: $AFTERVIEW_DB, else the user data folder).")
@@ -33,28 +98,6 @@ def cli(ctx: click.Context, db_path: str | None, tenant: str | None, as_json: bo
     """
     ctx.obj = clictx.Session(db_path=db_path, as_json=as_json, tenant=tenant)
     ctx.call_on_close(ctx.obj.close)
-
-
-def _register() -> None:
-    """Every command module, in the order its commands appear in ``--help``."""
-    from afterview.cli.commands import core as commands_core
-    from afterview.cli.commands import data as commands_data
-    from afterview.cli.commands import database as commands_database
-    from afterview.cli.commands import demo as commands_demo
-    from afterview.cli.commands import facts as commands_facts
-    from afterview.cli.commands import offers as commands_offers
-    from afterview.cli.commands import running as commands_running
-    from afterview.cli.commands import serve as commands_serve
-    from afterview.cli.commands import tasks as commands_tasks
-
-    for module in (commands_core, commands_facts, commands_tasks, commands_offers,
-                   commands_running, commands_data, commands_demo, commands_database,
-                   commands_serve):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 # click 8.2+ raises this for a group called without a command (8.1 printed help, exit 0).

@@ -17,7 +17,7 @@ from afterview.cli.context import (
 from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
-    from afterview.engine.domain.events import Event
+    from afterview.engine.domain.events import Event, JsonValue
     from afterview.engine.domain.settings import SettingValue
     from afterview.engine.service.api import Result
 
@@ -166,8 +166,11 @@ def history(app: str) -> None:
 @click.option("--expect", metavar="HEX", help="Also check that the head hash is this one.")
 @click.option("--all-tenants", is_flag=True,
               help="PostgreSQL: verify every tenant's log, each its own chain.")
-def verify(expect: str | None, all_tenants: bool) -> None:
-    """Replay the whole log, check the hash chain and the lifecycle; print the head hash."""
+@click.option("--repair", is_flag=True,
+              help="Then rebuild the projections (the read model) from the log; never the log.")
+def verify(expect: str | None, all_tenants: bool, repair: bool) -> None:
+    """Replay the whole log, check the hash chain, the lifecycle and the projections; print
+    the head hash."""
     import re
 
     from afterview.engine.service.audit import verify as verify_log
@@ -179,7 +182,7 @@ def verify(expect: str | None, all_tenants: bool) -> None:
     if all_tenants:
         _verify_all_tenants(expect)
         return
-    report = verify_log(s.engine, expect_head=expect)
+    report = verify_log(s.engine, expect_head=expect, repair=repair)
     if s.as_json:
         emit_json(report)
     else:
@@ -187,6 +190,7 @@ def verify(expect: str | None, all_tenants: bool) -> None:
         click.echo(f"{verdict}: {report['events']} events, head {report['head']}")
         for problem in report["problems"]:
             click.echo(f"  {problem}")
+        _echo_projections(report["projections"])
     if not report["ok"]:
         raise Refused(f"the log does not verify: {report['problems'][0]}", 1)
 
@@ -213,6 +217,29 @@ def _verify_all_tenants(expect: str | None) -> None:
     if broken:
         first = reports[broken[0]]["problems"][0]
         raise Refused(f"{len(broken)} tenant logs do not verify, first {broken[0]}: {first}", 1)
+
+
+def _echo_projections(found: JsonValue) -> None:
+    assert isinstance(found, dict)
+    problems, rebuilt = found["problems"], found["rebuilt"]
+    if rebuilt is not None and isinstance(problems, list):
+        for problem in problems:
+            click.echo(f"  repaired: {problem}")
+        click.echo(f"projections rebuilt from the log: {rebuilt} applications")
+    elif found["current"] is False:
+        click.echo("projections are behind the log: the next command rebuilds them")
+
+
+@click.command()
+def rebuild() -> None:
+    """Rebuild the projections (the read model every view reads) from the log."""
+    s = session()
+    count = s.engine.rebuild_projections()
+    position = s.engine.head()[0]
+    if s.as_json:
+        emit_json({"applications": count, "position": position})
+    else:
+        click.echo(f"rebuilt the projections of {count} applications from {position} events")
 
 
 @click.group()
@@ -272,4 +299,4 @@ def _shown(value: SettingValue) -> SettingValue | int | float:
     return value
 
 
-COMMANDS = [apply, note, list_, board, show, status, history, verify, config]
+COMMANDS = [apply, note, list_, board, show, status, history, verify, rebuild, config]

@@ -45,7 +45,7 @@ from afterview.engine.runtime.hooks import (
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from afterview.engine.service.api import Engine
+    from afterview.engine.service.api import DueTask, Engine
     from afterview.engine.store.base import EventStore
 
 __all__ = ["HOOK_TIMEOUT_SECONDS", "Daemon", "Notifier", "fire_once", "firing_line",
@@ -140,7 +140,10 @@ class Daemon:
         self._reading = _Backoff(poll)
         # task id -> the due time its job was made for; firing threads drop an entry.
         self._planned: dict[str, datetime] = {}
+        self._planned_for: dict[str, str] = {}  # task id -> its application
         self._planned_lock = threading.Lock()
+        # The open-task projection's position at the last reconcile (-1: reconcile in full).
+        self._seen_position = -1
         self._firing_failures: dict[str, _Backoff] = {}
         # The firing thread's own connection, kept between firings; the watch job closes it
         # when the file is replaced.
@@ -222,6 +225,8 @@ class Daemon:
                 return
             first = self._last_reconcile == 0.0
             self._seen_token = token  # read before reconciling: a later commit is seen
+            if first or stale:
+                self._seen_position = -1  # at start and every RESYNC_SECONDS: in full
             if first or stale or not self._only_firings_since_reconcile(store):
                 self._reconciled_position = store.head()[0]
                 self._reconcile(store, announce=first)
@@ -283,12 +288,14 @@ class Daemon:
         self._generation += 1
         engine = _engine(store)
         now = engine.now()
-        wanted = {
-            task.id: task for app in engine.applications() for task in app.open_tasks()
-            if not task.fired
-        }
+        # Only what changed since the last reconcile: the open tasks of the applications
+        # whose projection moved past the position seen then (all of them when it is -1).
+        changes = engine.open_tasks_since(self._seen_position)
+        wanted = {task.id: task for task in changes.tasks if not task.fired}
+        covered = changes.applications
         with self._planned_lock:
-            gone = [task_id for task_id in self._planned if task_id not in wanted]
+            gone = [task_id for task_id in self._planned if task_id not in wanted
+                    and (covered is None or self._planned_for.get(task_id) in covered)]
             changed = [task for task in wanted.values()
                        if self._planned.get(task.id) != task.due_at]
         for task_id in gone:
@@ -301,13 +308,15 @@ class Daemon:
         if announce:
             due = sum(1 for task in wanted.values() if task.due_at <= now)
             log(f"{len(wanted)} open tasks scheduled, {due} due now")
+        self._seen_position = changes.position
 
-    def _plan(self, task: Task, now: datetime) -> None:
+    def _plan(self, task: DueTask, now: datetime) -> None:
         assert self._scheduler is not None
         # Due by the engine's clock (AFTERVIEW_NOW may differ from the wall clock): run now.
         run_at = task.due_at if task.due_at > now else datetime.now(UTC)
         with self._planned_lock:
             self._planned[task.id] = task.due_at
+            self._planned_for[task.id] = task.application
         self._scheduler.add_job(
             self._fire, "date", run_date=run_at, args=(task.application, task.id), id=task.id,
             name=task.id, replace_existing=True, misfire_grace_time=None, coalesce=True,
@@ -320,6 +329,7 @@ class Daemon:
         assert self._scheduler is not None
         with self._planned_lock:
             self._planned.pop(task_id, None)
+            self._planned_for.pop(task_id, None)
         with contextlib.suppress(JobLookupError):  # it already ran
             self._scheduler.remove_job(task_id)
 
@@ -345,6 +355,7 @@ class Daemon:
             # or not due by the engine's clock: then the next reconcile plans it again.
             with self._planned_lock:
                 self._planned.pop(task_id, None)
+            self._seen_position = -1  # its application may not change again: look at all
             return
         self.notifier.notify(fired, fired_at)
 

@@ -4,8 +4,6 @@ call these and nothing below them.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import uuid
 from collections import defaultdict
@@ -29,7 +27,10 @@ from afterview.engine.domain.state import (
     view,
 )
 from afterview.engine.runtime.clock import Clock, system_clock
+from afterview.engine.service import projections
 from afterview.engine.service.ids import ApplicationIds, check_chosen_id, slug
+from afterview.engine.service.projections import replaying_everything as _replaying_everything
+from afterview.engine.service.projections import to_fact
 from afterview.engine.service.unit_of_work import (
     COMMAND_KEPT_CHANGING,
     Actor,
@@ -47,33 +48,21 @@ if TYPE_CHECKING:
     from afterview.engine.domain.settings import Settings
 
 
-def to_fact(stored: StoredEvent) -> Fact:
-    """A stored row as a domain fact (upcast to the current schema)."""
-    return Fact(
-        stored.stream_id,
-        stored.event_id,
-        datetime.fromisoformat(stored.occurred_at),
-        ev.from_data(stored.type, stored.schema_version, stored.data),
-        datetime.fromisoformat(stored.recorded_at),
-        stored.version,
-    )
+class DueTask(NamedTuple):
+    """An open task as the daemon plans it: read from the open-task projection."""
+
+    id: str
+    application: str
+    due_at: datetime
+    fired: bool
 
 
-@contextlib.contextmanager
-def _replaying_everything() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the whole log is replayed.
+class OpenTasks(NamedTuple):
+    """The open tasks of the applications that changed after a log position."""
 
-    Replay keeps several tracked objects per event alive until it ends and makes no reference
-    cycle, so every collection would only rescan a heap that keeps growing: at 100,000 events
-    that was a third of ``applications()`` (docs/performance.md). Memory is still freed by
-    reference counting, and the collector resumes afterwards if it was running."""
-    was_running = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_running:
-            gc.enable()
+    position: int  # what they reflect: pass it to the next call
+    applications: frozenset[str] | None  # the applications they cover (None: every one)
+    tasks: list[DueTask]
 
 
 class Result(NamedTuple):
@@ -95,6 +84,8 @@ class Engine:
     warn: Callable[[str], None] | None = None
     """Told once about each problem found on read (a stored setting that cannot be used)."""
     _warned: set[str] = attrs.field(factory=set, init=False)
+    progress: projections.ProgressFor | None = None
+    """Given a rebuild's number of events, what to tell of its progress (a bar, or None)."""
 
     # -- context -------------------------------------------------------------
 
@@ -180,9 +171,20 @@ class Engine:
     def facts(self, application_id: str) -> list[Fact]:
         return [to_fact(stored) for stored in self.store.read_stream(application_id)]
 
+    @property
+    def read_model(self) -> projections.ReadModel:
+        """The projections every present-time read comes from (rebuilt when stale)."""
+        return projections.ReadModel(self.store, self.progress)
+
     def application(self, ref: str) -> Application:
+        """One application as its projection holds it (replayed if the row is missing)."""
         application_id = self.resolve(ref)
-        return rebuild(application_id, self.facts(application_id))
+        app = self.read_model.application(application_id)
+        return app if app is not None else rebuild(application_id, self.facts(application_id))
+
+    def rebuild_projections(self) -> int:
+        """Rebuild every projection from the log; how many applications they hold."""
+        return self.read_model.rebuild()
 
     def all_facts(self) -> dict[str, list[Fact]]:
         by_stream: dict[str, list[Fact]] = defaultdict(list)
@@ -212,8 +214,13 @@ class Engine:
         self, *, as_of: datetime | None = None, known_at: datetime | None = None,
         include_discarded: bool = False,
     ) -> list[Application]:
-        """Every application, rebuilt from the log (as of / as known at, when given); the
-        discarded ones (entered by mistake) only with ``include_discarded``."""
+        """Every application: now, as the projections hold it; as of / as known at a time,
+        replayed from the log. The discarded ones (entered by mistake) only with
+        ``include_discarded``."""
+        if as_of is None and known_at is None:
+            projected = self.read_model.applications()
+            if projected is not None:
+                return [app for app in projected if include_discarded or app.discarded is None]
         built = []
         with _replaying_everything():
             for stream_id, facts in self.all_facts().items():
@@ -224,6 +231,27 @@ class Engine:
                 if app.exists and (include_discarded or app.discarded is None):
                     built.append(app)
         return built
+
+    def open_tasks_since(self, position: int = -1) -> OpenTasks:
+        """The open tasks of every application whose projection changed after ``position``
+        (every open task when ``position`` is -1 or no longer means anything here), from
+        the open-task projection: the daemon reconciles with what changed, not the whole
+        set (docs/daemon.md)."""
+        if not self.read_model.current():  # a backend without projections: replay
+            tasks = [DueTask(t.id, t.application, t.due_at, t.fired)
+                     for app in self.applications() for t in app.open_tasks()]
+            return OpenTasks(-1, None, tasks)
+        status = self.store.projection_status()
+        head = -1 if status is None else status.position
+        whole = not 0 <= position <= head
+        after = -1 if whole else position
+        tz, parse = self.tz, datetime.fromisoformat
+        # Read the applications before their tasks: a row written in between is read
+        # again next time (planning is idempotent), never missed.
+        changed = None if whole else frozenset(self.store.projected_since(after))
+        tasks = [DueTask(task_id, stream_id, parse(due_at).astimezone(tz), fired)
+                 for task_id, stream_id, due_at, fired, _ in self.store.read_open_tasks(after)]
+        return OpenTasks(head, changed, tasks)
 
     def status(self, ref: str, *, as_of: datetime | None = None,
                known_at: datetime | None = None) -> Application:
@@ -305,7 +333,7 @@ class Engine:
     @property
     def work(self) -> UnitOfWork:
         """The unit of work every write of this engine goes through."""
-        return UnitOfWork(self.store, self.actor)
+        return UnitOfWork(self.store, self.actor, self.progress)
 
     def _run(self, attempt: Callable[[commands.Context], tuple[commands.Decision,
                                                             dict[str, int | None]]]) -> commands.Decision:
@@ -513,13 +541,16 @@ class Engine:
 
 def open_engine(location: str | os.PathLike[str], *, tenant: str | None = None,
                 actor: Actor | str = Actor.CLI, clock: Clock | None = None,
-                warn: Callable[[str], None] | None = None) -> Engine:
+                warn: Callable[[str], None] | None = None,
+                progress: projections.ProgressFor | None = None) -> Engine:
     """An engine over the log ``location`` names: a database file or a store URL such as
     ``sqlite:///path``, ``memory:`` or ``postgresql://...`` with the ``tenant`` whose log it
-    is (docs/store.md)."""
+    is (docs/store.md). ``progress``: what shows a rebuild of the projections (a bar on a
+    terminal)."""
     from afterview.engine.store import open_store
 
-    return Engine(open_store(location, tenant=tenant), clock=clock, actor=actor, warn=warn)
+    return Engine(open_store(location, tenant=tenant), clock=clock, actor=actor, warn=warn,
+                  progress=progress)
 
 
 def is_store_url(text: str) -> bool:

@@ -7,8 +7,17 @@ from collections import defaultdict
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import lifecycle
 from afterview.engine.domain.events import JsonObject
-from afterview.engine.domain.state import PROFILE_STREAM, Application, Fact, effective, evolve
-from afterview.engine.service.api import Engine, to_fact
+from afterview.engine.domain.state import (
+    PROFILE_STREAM,
+    Application,
+    Fact,
+    effective,
+    evolve,
+    rebuild,
+)
+from afterview.engine.service import projections
+from afterview.engine.service.api import Engine
+from afterview.engine.service.projections import to_fact
 from afterview.engine.store.base import EventStore, StoredEvent, StoreError
 
 
@@ -38,10 +47,12 @@ def history_rows(stored: list[StoredEvent]) -> list[JsonObject]:
     return rows
 
 
-def _lifecycle_problems(store: EventStore) -> list[tuple[int, str]]:
+def _lifecycle_problems(store: EventStore) -> tuple[list[tuple[int, str]], dict[str, Application]]:
     """Replay every stream through the lifecycle table; the position and description of
-    the first bad fact of each."""
+    the first bad fact of each, and the fresh fold of every stream that replayed whole
+    (what the projections are checked against)."""
     problems: list[tuple[int, str]] = []
+    folded: dict[str, Application] = {}
     by_stream: dict[str, list[Fact]] = defaultdict(list)
     positions: dict[str, int] = {}
     for stored in store.read_all():
@@ -55,9 +66,11 @@ def _lifecycle_problems(store: EventStore) -> list[tuple[int, str]]:
             continue
         by_stream[stored.stream_id].append(fact)
         positions[fact.event_id] = stored.position
+    unreadable = bool(problems)
     for stream_id, facts in by_stream.items():
         app = Application(stream_id)
-        for fact in effective(facts):
+        kept = effective(facts)
+        for fact in kept:
             type_name = fact.event.TYPE
             if type_name in lifecycle.LIFECYCLE_TRIGGERS and (
                 app.state, type_name) not in lifecycle.TABLE:
@@ -74,19 +87,41 @@ def _lifecycle_problems(store: EventStore) -> list[tuple[int, str]]:
                 problems.append((position, f"position {position}: {type_name} cannot be "
                                            f"replayed in {stream_id} ({type(error).__name__})"))
                 break
-    return problems
+        else:
+            # The fold above is state.rebuild's when nothing was voided; with a void, rebuild
+            # also renumbers the tasks, so it is asked for the fresh fold itself.
+            folded[stream_id] = app if len(kept) == len(facts) else rebuild(stream_id, facts)
+            folded[stream_id].version = facts[-1].version
+    if unreadable:  # a stream missing an unreadable fact is not a fresh fold of the log
+        folded.clear()
+    return problems, folded
 
 
-def verify_log(store: EventStore, *, expect_head: str | None = None) -> JsonObject:
-    """Recompute the hash chain and replay the lifecycle: ``{ok, events, head, problems}``."""
+def verify_log(store: EventStore, *, expect_head: str | None = None,
+               repair: bool = False) -> JsonObject:
+    """Recompute the hash chain, replay the lifecycle and compare every projection row with
+    the fresh fold: ``{ok, events, head, problems, projections}``. With ``repair``, the
+    projections are rebuilt from the log afterwards (never the log), and what they held
+    is reported without failing the check."""
     chain = store.check_chain()
     problems = list(chain.problems)
+    replayed = True
+    folded: dict[str, Application] = {}
     try:
-        found = _lifecycle_problems(store)
+        with projections.replaying_everything():  # as a replay: no cycles, a growing heap
+            found, folded = _lifecycle_problems(store)
     except StoreError:  # a row whose data is not JSON; the chain names it unless re-hashed
-        found = []
+        found, replayed = [], False
         problems.append("the lifecycle was not replayed: an event's data is not JSON")
     problems += [text for _, text in found]
+    # Projection rows are compared with the fold of a sound log (a broken one is the finding
+    # then); rows behind the log are not a fault (the next command rebuilds them), rows that
+    # differ from it are.
+    current, stale = (projections.check(store, folded) if replayed and not problems
+                      else (None, []))
+    rebuilt = projections.rebuild_projections(store) if repair else None
+    if not repair:
+        problems += stale
     first_bad = min((p for p in (chain.first_bad_position, *(p for p, _ in found)) if p is not None),
                     default=None)
     if expect_head is not None and expect_head.strip().lower() != chain.head:
@@ -100,6 +135,7 @@ def verify_log(store: EventStore, *, expect_head: str | None = None) -> JsonObje
         "head": chain.head,
         "problems": problems,
         "first_bad_position": first_bad,
+        "projections": {"current": current, "problems": list(stale), "rebuilt": rebuilt},
     }
 
 
@@ -110,6 +146,6 @@ def history(engine: Engine, ref: str) -> list[JsonObject]:
     return history_rows(engine.stored_events(stream))
 
 
-def verify(engine: Engine, *, expect_head: str | None = None) -> JsonObject:
-    """``verify_log`` over the engine's log."""
-    return verify_log(engine.store, expect_head=expect_head)
+def verify(engine: Engine, *, expect_head: str | None = None, repair: bool = False) -> JsonObject:
+    """``verify_log`` over the engine's log (``repair``: then rebuild its projections)."""
+    return verify_log(engine.store, expect_head=expect_head, repair=repair)

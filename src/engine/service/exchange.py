@@ -281,7 +281,7 @@ def _check_history(engine: Engine, wanted: list[JsonObject],
     application as it would be, with the positions of its imported events."""
     from afterview.engine.domain import lifecycle
     from afterview.engine.domain.state import Fact, effective, evolve
-    from afterview.engine.service.api import to_fact
+    from afterview.engine.service.projections import to_fact
 
     by_stream: dict[str, list[tuple[int, Fact]]] = {}
     for event in wanted:

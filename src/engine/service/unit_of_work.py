@@ -20,6 +20,7 @@ from typing import NamedTuple, TypeVar
 from afterview.engine.domain import events as ev
 from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import DomainError, Fact
+from afterview.engine.service import projections
 from afterview.engine.store.base import ConcurrencyError, EventStore, NewEvent
 
 
@@ -67,9 +68,11 @@ def event_metadata(actor: Actor, correlation_id: str, index: int,
 class UnitOfWork:
     """Appends what attempts decide, retrying an attempt the log moved under."""
 
-    def __init__(self, store: EventStore, actor: Actor) -> None:
+    def __init__(self, store: EventStore, actor: Actor,
+                 progress: projections.ProgressFor | None = None) -> None:
         self.store = store
         self.actor = actor
+        self.progress = progress  # shows a rebuild of stale projections before an append
 
     def new_events(self, facts: Sequence[Fact], extra: JsonObject | None = None) -> list[NewEvent]:
         """The facts of one decision as events to append, with their metadata."""
@@ -94,8 +97,11 @@ class UnitOfWork:
             if not pending.events:
                 return result
             try:
-                self.store.append(pending.events, expected_versions=pending.expected_versions,
-                                  recorded_at=pending.recorded_at.isoformat())
+                # With the projection rows, in the same transaction (service/projections.py).
+                projections.append(self.store, pending.events,
+                                   expected_versions=pending.expected_versions,
+                                   recorded_at=pending.recorded_at.isoformat(),
+                                   progress=self.progress)
             except ConcurrencyError:
                 _back_off(retry)
                 continue

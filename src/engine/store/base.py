@@ -8,7 +8,7 @@ the same contract suite, tests/test_store_contract.py (docs/store.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self
 
@@ -99,6 +99,42 @@ class ChainReport(NamedTuple):
     first_bad_position: int | None
 
 
+class ProjectedApplication(NamedTuple):
+    """One application's projection row, as the service layer folded it: the store keeps
+    it as opaque text plus the few columns it indexes (see docs/store.md, "Projections")."""
+
+    stream_id: str
+    position: int  # the last log position folded into it
+    data: str  # the folded state, as JSON text (domain/snapshot.py)
+    open_tasks: tuple[tuple[str, str, bool], ...]  # (task id, due time in UTC, fired)
+    interviews: tuple[tuple[int, str], ...]  # (round, scheduled time in UTC), not yet held
+
+
+class ProjectionStatus(NamedTuple):
+    """What the projections reflect: their version, the log position they are current
+    at (-1: never built, or dropped) and how many application rows they hold."""
+
+    version: int
+    position: int
+    rows: int
+
+
+StreamReader = Callable[[str], list[StoredEvent]]
+
+
+class Projector(Protocol):
+    """Folds the events of an append into projection rows, inside the append's transaction.
+
+    ``new_events`` are the events being appended (positions and versions assigned);
+    ``read_stream`` reads a stream as it stood before them, inside the same transaction."""
+
+    version: int
+
+    def __call__(
+        self, new_events: list[StoredEvent], read_stream: StreamReader
+    ) -> list[ProjectedApplication]: ...
+
+
 class ClosesOnExit:
     """What every backend inherits for ``with store:``, which closes the store at the end."""
 
@@ -114,6 +150,31 @@ class ClosesOnExit:
         self.close()
 
 
+class WithoutProjections:
+    """What a backend that keeps no projections inherits: the engine then replays the log
+    for every read (a correct answer, only slower). See docs/store.md, "Projections"."""
+
+    def projection_status(self) -> ProjectionStatus | None:
+        return None
+
+    def read_projections(self, stream_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        return []
+
+    def read_open_tasks(self, after_position: int = -1) -> list[tuple[str, str, str, bool, int]]:
+        return []
+
+    def read_interviews(self) -> list[tuple[str, int, str]]:
+        return []
+
+    def projected_since(self, after_position: int) -> list[str]:
+        return []
+
+    def replace_projections(
+        self, rows: Iterable[ProjectedApplication], *, version: int, position: int
+    ) -> None:
+        return None
+
+
 class EventStore(Protocol):
     """Append-only log of events in streams, with optimistic concurrency."""
 
@@ -123,10 +184,14 @@ class EventStore(Protocol):
         *,
         expected_versions: Mapping[str, int | None],
         recorded_at: str,
+        projector: Projector | None = None,
     ) -> list[StoredEvent]:
         """Append atomically, across streams. ``expected_versions[stream]`` is the version
         the caller read (0: a new stream; None or absent: any). Raises ConcurrencyError or
-        DuplicateEventError and appends nothing when a check fails."""
+        DuplicateEventError and appends nothing when a check fails. With a ``projector``,
+        the rows it returns are written in the same transaction as the events; the
+        projections' position moves to the new head only if they were current before and
+        of the projector's version (a backend without projections ignores it)."""
         ...
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]: ...
@@ -159,6 +224,35 @@ class EventStore(Protocol):
         ...
 
     def check_chain(self) -> ChainReport: ...
+
+    # -- projections (a cache of folds, never a source of truth; docs/store.md) ----------
+
+    def projection_status(self) -> ProjectionStatus | None:
+        """None if this backend keeps no projections (the engine then replays)."""
+        ...
+
+    def read_projections(self, stream_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """``(stream_id, data)`` of these applications' rows (every row when None), by id."""
+        ...
+
+    def read_open_tasks(self, after_position: int = -1) -> list[tuple[str, str, str, bool, int]]:
+        """``(task_id, stream_id, due_at, fired, position)`` of the open tasks of every
+        application whose row changed after ``after_position``, soonest first."""
+        ...
+
+    def read_interviews(self) -> list[tuple[str, int, str]]:
+        """``(stream_id, round, scheduled_for)`` of the interviews not yet held, soonest first."""
+        ...
+
+    def projected_since(self, after_position: int) -> list[str]:
+        """The applications whose row changed after ``after_position``, by id."""
+        ...
+
+    def replace_projections(
+        self, rows: Iterable[ProjectedApplication], *, version: int, position: int
+    ) -> None:
+        """Replace every projection row at once (a rebuild), current at ``position``."""
+        ...
 
     def close(self) -> None: ...
 

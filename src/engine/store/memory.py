@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from afterview.engine.store.base import (
     GENESIS_HASH,
@@ -20,6 +20,9 @@ from afterview.engine.store.base import (
     ClosesOnExit,
     DuplicateEventError,
     NewEvent,
+    ProjectedApplication,
+    ProjectionStatus,
+    Projector,
     ReplayRow,
     StoredEvent,
     StoreError,
@@ -39,6 +42,9 @@ class _Log:
         self.by_event_id: dict[str, int] = {}  # event id -> row index
         self.by_stream: dict[str, list[int]] = {}  # stream id -> row indexes, by version
         self.commits = 0
+        # The projections, as the SQLite store's tables hold them (a cache of folds).
+        self.projected: dict[str, ProjectedApplication] = {}
+        self.projection_status = ProjectionStatus(0, -1, 0)
 
     def head(self) -> tuple[int, str]:
         if not self.rows:
@@ -93,24 +99,45 @@ class MemoryStore(ClosesOnExit):
         *,
         expected_versions: Mapping[str, int | None],
         recorded_at: str,
+        projector: Projector | None = None,
     ) -> list[StoredEvent]:
-        """Append atomically across streams under the log's lock; see EventStore.append."""
+        """Append atomically across streams under the log's lock, with the projector's
+        rows; see EventStore.append."""
         encoded = encode_batch(events)
         log = self._open_log()
         with log.lock:
-            rows = link(encoded, expected_versions, recorded_at, head=log.head(),
+            head = log.head()
+            rows = link(encoded, expected_versions, recorded_at, head=head,
                         version_of=log.version)
             for row in rows:
                 if row[3] in log.by_event_id:
                     raise DuplicateEventError(row[3])
+            stored = [stored_event(row) for row in rows]
+            if projector is not None and rows:
+                projected = projector(stored, lambda stream_id: self._stream(log, stream_id))
             log.add(rows)
-        return [stored_event(row) for row in rows]
+            if projector is not None and rows:
+                self._project(log, projected, projector.version, head[0], rows[-1][0])
+        return stored
+
+    @staticmethod
+    def _stream(log: _Log, stream_id: str) -> list[StoredEvent]:
+        """One stream, read while the caller holds the log's lock."""
+        return [stored_event(log.rows[index]) for index in log.by_stream.get(stream_id, ())]
+
+    @staticmethod
+    def _project(log: _Log, rows: list[ProjectedApplication], version: int, old_head: int,
+                 new_head: int) -> None:
+        added = sum(row.stream_id not in log.projected for row in rows)
+        log.projected.update((row.stream_id, row) for row in rows)
+        status = log.projection_status
+        if status.version == version and status.position == old_head:
+            log.projection_status = ProjectionStatus(version, new_head, status.rows + added)
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
         log = self._open_log()
         with log.lock:
-            rows = [log.rows[index] for index in log.by_stream.get(stream_id, ())]
-        return [stored_event(row) for row in rows]
+            return self._stream(log, stream_id)
 
     def _rows_after(self, from_position: int) -> list[Row]:
         log = self._open_log()
@@ -167,3 +194,50 @@ class MemoryStore(ClosesOnExit):
         for row in self._rows_after(0):
             audit.check(row)
         return audit.report([])
+
+    # -- projections ----------------------------------------------------------
+
+    def projection_status(self) -> ProjectionStatus:
+        log = self._open_log()
+        with log.lock:
+            return log.projection_status
+
+    def read_projections(self, stream_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        log = self._open_log()
+        with log.lock:
+            rows = log.projected.values() if stream_ids is None else [
+                log.projected[s] for s in stream_ids if s in log.projected]
+            return sorted((row.stream_id, row.data) for row in rows)
+
+    def read_open_tasks(self, after_position: int = -1) -> list[tuple[str, str, str, bool, int]]:
+        log = self._open_log()
+        with log.lock:
+            rows = list(log.projected.values())
+        return sorted(
+            ((task_id, row.stream_id, due_at, fired, row.position)
+             for row in rows if row.position > after_position
+             for task_id, due_at, fired in row.open_tasks),
+            key=lambda task: (task[2], task[0]),
+        )
+
+    def projected_since(self, after_position: int) -> list[str]:
+        log = self._open_log()
+        with log.lock:
+            return sorted(row.stream_id for row in log.projected.values()
+                          if row.position > after_position)
+
+    def read_interviews(self) -> list[tuple[str, int, str]]:
+        log = self._open_log()
+        with log.lock:
+            rows = list(log.projected.values())
+        return sorted(((row.stream_id, round_, at) for row in rows for round_, at in row.interviews),
+                      key=lambda interview: (interview[2], interview[0]))
+
+    def replace_projections(
+        self, rows: Iterable[ProjectedApplication], *, version: int, position: int
+    ) -> None:
+        projected = {row.stream_id: row for row in rows}
+        log = self._open_log()
+        with log.lock:
+            log.projected = projected
+            log.projection_status = ProjectionStatus(version, position, len(projected))

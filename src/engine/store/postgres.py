@@ -30,10 +30,12 @@ from afterview.engine.store.base import (
     ClosesOnExit,
     DuplicateEventError,
     NewEvent,
+    Projector,
     ReplayRow,
     StoredEvent,
     StoreError,
     StoreOpenError,
+    WithoutProjections,
     shard_of,
 )
 from afterview.engine.store.chain import (
@@ -170,7 +172,7 @@ def _to_event(row: tuple[Any, ...]) -> StoredEvent:
                        canonical_json(metadata), occurred_at, recorded_at, prev_hash, row_hash)
 
 
-class PostgresStore(ClosesOnExit):
+class PostgresStore(WithoutProjections, ClosesOnExit):
     """One tenant's event log in PostgreSQL; see the module docstring.
 
     Give it a URL (it opens and owns one connection, for one thread at a time, as the CLI
@@ -239,8 +241,11 @@ class PostgresStore(ClosesOnExit):
         *,
         expected_versions: Mapping[str, int | None],
         recorded_at: str,
+        projector: Projector | None = None,
     ) -> list[StoredEvent]:
-        """Append atomically across streams under the tenant's lock; see EventStore.append."""
+        """Append atomically across streams under the tenant's lock; see EventStore.append.
+        This backend keeps no projections yet (WithoutProjections): the projector is not
+        called, and the engine replays the log for every read."""
         encoded = _encode_batch(events)
         streams = sorted({*expected_versions, *(event[0] for event in encoded)})
         try:

@@ -21,6 +21,7 @@ from afterview.engine.store.base import (
     ClosesOnExit,
     DuplicateEventError,
     NewEvent,
+    Projector,
     ReplayRow,
     StoredEvent,
     StoreError,
@@ -49,10 +50,10 @@ from afterview.engine.store.sqlite_file import (
     migrate,
     needs_migration,
     refuse_if_unusable,
-    rollback,
     sqlite_errors,
-    store_error,
+    write_transaction,
 )
+from afterview.engine.store.sqlite_projections import SQLiteProjections
 
 _READ_CHUNK = 2000
 
@@ -78,7 +79,7 @@ _OPEN_LOCK = threading.Lock()
 _OPEN_HERE: collections.Counter[str] = collections.Counter()
 
 
-class SQLiteStore(ClosesOnExit):
+class SQLiteStore(SQLiteProjections, ClosesOnExit):
     """The event store in one SQLite file; see the module docstring."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -129,25 +130,29 @@ class SQLiteStore(ClosesOnExit):
         *,
         expected_versions: Mapping[str, int | None],
         recorded_at: str,
+        projector: Projector | None = None,
     ) -> list[StoredEvent]:
-        """Append atomically across streams under the write lock; see EventStore.append."""
+        """Append atomically across streams under the write lock, with the projector's rows
+        in the same transaction; see EventStore.append."""
         encoded = encode_batch(events)
         conn = self._conn
-        with sqlite_errors:
-            conn.execute("BEGIN IMMEDIATE")
+        if projector is not None:
+            self._ensure_projection_tables()
         try:
-            rows = link(encoded, expected_versions, recorded_at, head=self._head(),
-                        version_of=self._version)
-            conn.executemany(_INSERT, rows)
-            conn.execute("COMMIT")
-        except sqlite3.IntegrityError as exc:
-            rollback(conn)
-            raise self._integrity_error(encoded, exc) from exc
-        except sqlite3.Error as exc:
-            rollback(conn)
-            raise store_error(exc) from exc
-        except BaseException:
-            rollback(conn)
+            with write_transaction(conn):
+                head = self._head()
+                rows = link(encoded, expected_versions, recorded_at, head=head,
+                            version_of=self._version)
+                if projector is not None and rows:
+                    # Folded before the insert, so that the streams it reads are as they
+                    # stood before these events (the projector folds them on top).
+                    projected = projector([stored_event(row) for row in rows], self.read_stream)
+                conn.executemany(_INSERT, rows)
+                if projector is not None and rows:
+                    self._write_projections(projected, projector.version, head[0], rows[-1][0])
+        except StoreError as error:
+            if isinstance(error.__cause__, sqlite3.IntegrityError):  # rolled back already
+                raise self._integrity_error(encoded, error.__cause__) from error.__cause__
             raise
         return [stored_event(row) for row in rows]
 

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -223,6 +223,23 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute("COMMIT")
+    except BaseException:
+        rollback(conn)
+        raise
+
+
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` around the block; on any failure, roll back (a
+    sqlite3 error comes out as a StoreError)."""
+    with sqlite_errors:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        rollback(conn)
+        raise store_error(exc) from exc
     except BaseException:
         rollback(conn)
         raise

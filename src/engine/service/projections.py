@@ -1,0 +1,299 @@
+"""The read model: every application's folded state kept in the store beside the log.
+
+Written in the same transaction as the events (``append``, the one function every writer
+appends through), from the same fold that replay uses (``state.rebuild``/``evolve``), and
+read instead of replaying the log. It is a cache, never a source of truth: a projection of
+another version, behind the log's head, or with rows missing is rebuilt from the log
+(``rebuild``); a row that does not decode is rebuilt too; ``check`` compares every row with
+a fresh fold for ``verify``. See docs/store.md ("Projections") and docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+
+from afterview.engine.domain import events as ev
+from afterview.engine.domain import snapshot
+from afterview.engine.domain.events import JsonValue
+from afterview.engine.domain.state import PROFILE_STREAM, Application, Fact, evolve, rebuild
+from afterview.engine.store.base import (
+    EventStore,
+    NewEvent,
+    ProjectedApplication,
+    StoredEvent,
+    StreamReader,
+)
+
+PROJECTION_VERSION = 1
+"""Bumped whenever the fold or the row's shape changes: a store holding another version
+rebuilds its projections on open."""
+
+Progress = Callable[[int], None]
+"""Told how many events a rebuild has folded so far."""
+
+ProgressFor = Callable[[int], Progress | None]
+"""Given the number of events a rebuild will fold, its Progress (or None: nothing shown)."""
+
+_PROGRESS_EVERY = 2000
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def to_fact(stored: StoredEvent) -> Fact:
+    """A stored row as a domain fact (upcast to the current schema)."""
+    return Fact(
+        stored.stream_id,
+        stored.event_id,
+        datetime.fromisoformat(stored.occurred_at),
+        ev.from_data(stored.type, stored.schema_version, stored.data),
+        datetime.fromisoformat(stored.recorded_at),
+        stored.version,
+    )
+
+
+@contextlib.contextmanager
+def replaying_everything() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the whole log is replayed.
+
+    Replay keeps several tracked objects per event alive until it ends and makes no reference
+    cycle, so every collection would only rescan a heap that keeps growing: at 100,000 events
+    that was a third of a full replay (docs/performance.md). Memory is still freed by
+    reference counting, and the collector resumes afterwards if it was running."""
+    was_running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_running:
+            gc.enable()
+
+
+# ---------------------------------------------------------------------------
+# Writing: in the append's transaction
+
+
+def _utc(value: datetime) -> str:
+    """Sortable text for a time, whatever offset it was entered with."""
+    return value.astimezone(UTC).isoformat()
+
+
+def projected(app: Application, position: int) -> ProjectedApplication:
+    """The projection row of a folded application, current at ``position``. A discarded
+    application (entered by mistake) has no open tasks or coming interviews to show."""
+    shown = app.discarded is None
+    return ProjectedApplication(
+        app.id,
+        position,
+        _encode(snapshot.encode(app)),
+        tuple((task.id, _utc(task.due_at), task.fired)
+              for task in app.tasks.values() if task.is_open and shown),
+        tuple((interview.round, _utc(interview.scheduled_for))
+              for interview in app.interviews
+              if shown and interview.pending and interview.scheduled_for is not None),
+    )
+
+
+class ApplicationProjector:
+    """Folds the streams an append touches: each one's stored events (read inside the
+    append's transaction) and the new ones, through ``state.rebuild``: the fold replay uses,
+    voids included. A stream is a few dozen events, so this costs little next to the commit."""
+
+    version = PROJECTION_VERSION
+
+    def __call__(self, new_events: list[StoredEvent],
+                 read_stream: StreamReader) -> list[ProjectedApplication]:
+        by_stream: dict[str, list[StoredEvent]] = {}
+        for stored in new_events:
+            if stored.stream_id != PROFILE_STREAM:
+                by_stream.setdefault(stored.stream_id, []).append(stored)
+        rows = []
+        for stream_id, added in by_stream.items():
+            facts = [to_fact(stored) for stored in [*read_stream(stream_id), *added]]
+            rows.append(projected(rebuild(stream_id, facts), added[-1].position))
+        return rows
+
+
+PROJECTOR = ApplicationProjector()
+
+
+def append(store: EventStore, events: Sequence[NewEvent], *,
+           expected_versions: Mapping[str, int | None], recorded_at: str,
+           progress: Callable[[int], Progress | None] | None = None) -> list[StoredEvent]:
+    """Append events with their projection rows in the same transaction: every writer of
+    the engine (commands, the daemon's firings, Batch, the JSON import) appends here.
+
+    Stale projections are rebuilt first (as a read would), so that this append moves them
+    on to the new head instead of leaving them behind it."""
+    ReadModel(store, progress).current()
+    return store.append(events, expected_versions=expected_versions, recorded_at=recorded_at,
+                        projector=PROJECTOR)
+
+
+# ---------------------------------------------------------------------------
+# Rebuilding: one streaming pass over the log
+
+
+def fold_log(store: EventStore, progress: Progress | None = None) -> dict[str, Application]:
+    """Every stream's application, folded in one pass over the log: only the applications
+    are kept, never the events. A stream with a void is replayed again on its own at the
+    end, since a void changes which of its earlier facts count (``state.effective``)."""
+    apps: dict[str, Application] = {}
+    voided: set[str] = set()
+    from_data, parse = ev.from_data, datetime.fromisoformat
+    # The events of one command share their times: a time equal to the previous row's is
+    # not parsed again (datetimes are immutable, so sharing one is safe).
+    occurred_text = recorded_text = ""
+    occurred = recorded = datetime.min
+    count = 0
+    with replaying_everything():
+        for (stream_id, version, event_id, type_name, schema, data, occurred_at,
+             recorded_at) in store.read_for_replay():
+            count += 1
+            if progress is not None and not count % _PROGRESS_EVERY:
+                progress(count)
+            if stream_id == PROFILE_STREAM or stream_id in voided:
+                continue
+            if type_name == "EventVoided":
+                voided.add(stream_id)
+                continue
+            if occurred_at != occurred_text:
+                occurred_text, occurred = occurred_at, parse(occurred_at)
+            if recorded_at != recorded_text:
+                recorded_text, recorded = recorded_at, parse(recorded_at)
+            app = apps.get(stream_id)
+            if app is None:
+                app = apps[stream_id] = Application(stream_id)
+            evolve(app, Fact(stream_id, event_id, occurred, from_data(type_name, schema, data),
+                             recorded, version))
+        for stream_id in voided:
+            apps[stream_id] = rebuild(stream_id, [to_fact(s) for s in store.read_stream(stream_id)])
+    if progress is not None:
+        progress(count)
+    return apps
+
+
+def rebuild_projections(store: EventStore, progress: Progress | None = None) -> int:
+    """Rebuild every projection row from the log; how many applications it holds. The
+    projections are stamped with the head read first: if the log moved on meanwhile, the
+    next read finds them behind and rebuilds again."""
+    position = store.head()[0]
+    apps = fold_log(store, progress)
+    store.replace_projections((projected(app, position) for app in apps.values()),
+                              version=PROJECTION_VERSION, position=position)
+    return len(apps)
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+class ReadModel:
+    """The applications as the projections hold them, rebuilt when they are stale. Each
+    read answers None when there is nothing to read from (a backend without projections,
+    or a row that still does not decode after a rebuild): the caller then replays."""
+
+    def __init__(self, store: EventStore, progress: ProgressFor | None = None):
+        self.store = store
+        self._progress = progress  # given the number of events, a progress callback (or None)
+
+    def current(self) -> bool:
+        """Whether there are projections to read, rebuilding them first if stale."""
+        status = self.store.projection_status()
+        if status is None:
+            return False
+        head = self.store.head()[0]
+        if status.version != PROJECTION_VERSION or status.position != head:
+            self.rebuild()
+        return True
+
+    def rebuild(self) -> int:
+        progress = None if self._progress is None else self._progress(self.store.head()[0])
+        return rebuild_projections(self.store, progress)
+
+    def applications(self) -> list[Application] | None:
+        """Every application (those with no fact of their own left out), by id."""
+        if not self.current():
+            return None
+        for attempt in range(2):
+            status = self.store.projection_status()
+            rows = self.store.read_projections()
+            try:
+                if status is None or len(rows) != status.rows:
+                    raise snapshot.SnapshotError("projection rows are missing")
+                return [app for app in map(_decode_row, rows) if app.exists]
+            except snapshot.SnapshotError:
+                if attempt == 0:
+                    self.rebuild()
+        return None
+
+    def application(self, stream_id: str) -> Application | None:
+        """One application; None when its row is missing or does not decode."""
+        if not self.current():
+            return None
+        rows = self.store.read_projections([stream_id])
+        try:
+            return _decode_row(rows[0]) if rows else None
+        except snapshot.SnapshotError:
+            return None
+
+
+def _decode_row(row: tuple[str, str]) -> Application:
+    stream_id, text = row
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as error:
+        raise snapshot.SnapshotError(f"the row of {stream_id} is not JSON") from error
+    app = snapshot.decode(data)
+    if app.id != stream_id:
+        raise snapshot.SnapshotError(f"the row of {stream_id} holds {app.id}")
+    return app
+
+
+# ---------------------------------------------------------------------------
+# Verifying
+
+
+def check(store: EventStore, fresh: Mapping[str, Application]) -> tuple[bool | None, list[str]]:
+    """Whether the projections are current (None: this backend keeps none) and every
+    difference between their rows and ``fresh`` (a fold of the whole log), named by
+    application and field. Projections behind the log or of another version are not
+    compared: the next command rebuilds them."""
+    status = store.projection_status()
+    if status is None:
+        return None, []
+    if status.version != PROJECTION_VERSION or status.position != store.head()[0]:
+        return False, []
+    problems = []
+    stored = dict(store.read_projections())
+    for stream_id, app in sorted(fresh.items()):
+        text = stored.pop(stream_id, None)
+        if text is None:
+            problems.append(f"projection of {stream_id}: the row is missing")
+            continue
+        try:
+            data: JsonValue = json.loads(text)
+        except (TypeError, ValueError):
+            problems.append(f"projection of {stream_id}: the row is not JSON")
+            continue
+        fields = snapshot.differences(data, snapshot.encode(app))
+        if fields:
+            problems.append(f"projection of {stream_id} differs from the log in: "
+                            f"{', '.join(fields)}")
+    problems += [f"projection of {stream_id}: no such application in the log"
+                 for stream_id in sorted(stored)]
+    problems += _task_problems(store, fresh)
+    return True, problems
+
+
+def _task_problems(store: EventStore, fresh: Mapping[str, Application]) -> list[str]:
+    wanted = {(task.id, app.id, _utc(task.due_at), task.fired)
+              for app in fresh.values() for task in app.tasks.values() if task.is_open}
+    found = {row[:4] for row in store.read_open_tasks()}
+    problems = [f"open-task projection of {app_id}: task {task_id} is missing or differs"
+                for task_id, app_id, _, _ in sorted(wanted - found)]
+    problems += [f"open-task projection of {app_id}: task {task_id} is not open in the log"
+                 for task_id, app_id, _, _ in sorted(found - wanted)]
+    return problems

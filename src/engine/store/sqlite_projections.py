@@ -1,0 +1,174 @@
+"""The projection tables of the SQLite store: a cache of folds kept beside the events.
+
+They are written in the same transaction as the events that change them (SQLiteStore.append)
+or replaced whole by a rebuild, and read by the engine instead of replaying the log. They are
+created when first needed, outside the schema migrations: dropping them loses nothing (the
+next command rebuilds them from the log), and an older afterview ignores them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+
+from afterview.engine.store.base import ProjectedApplication, ProjectionStatus
+from afterview.engine.store.sqlite_file import sqlite_errors, write_transaction
+
+_NAME = "applications"  # the one projection's name in projection_meta
+_IN_CHUNK = 500  # ids per IN (...) list: below SQLite's variable limit
+
+TABLES = {
+    "projection_meta": (
+        "CREATE TABLE IF NOT EXISTS projection_meta (name TEXT PRIMARY KEY, "
+        "version INTEGER NOT NULL, position INTEGER NOT NULL, rows INTEGER NOT NULL)",
+    ),
+    "projection_applications": (
+        "CREATE TABLE IF NOT EXISTS projection_applications (stream_id TEXT PRIMARY KEY, "
+        "position INTEGER NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS projection_applications_position "
+        "ON projection_applications (position)",
+    ),
+    "projection_tasks": (
+        "CREATE TABLE IF NOT EXISTS projection_tasks (task_id TEXT NOT NULL, "
+        "stream_id TEXT NOT NULL, due_at TEXT NOT NULL, fired INTEGER NOT NULL, "
+        "position INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS projection_tasks_stream ON projection_tasks (stream_id)",
+        "CREATE INDEX IF NOT EXISTS projection_tasks_position ON projection_tasks (position)",
+    ),
+    "projection_interviews": (
+        "CREATE TABLE IF NOT EXISTS projection_interviews (stream_id TEXT NOT NULL, "
+        "round INTEGER NOT NULL, scheduled_for TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS projection_interviews_stream "
+        "ON projection_interviews (stream_id)",
+    ),
+}
+_COUNT_TABLES = ("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ("
+                 + ", ".join(f"'{name}'" for name in TABLES) + ")")
+
+
+class SQLiteProjections:
+    """The projection half of SQLiteStore (it sets ``_conn``)."""
+
+    _conn: sqlite3.Connection
+
+    def _ensure_projection_tables(self) -> None:
+        """Create the tables that are missing (dropped ones included), in one transaction."""
+        with sqlite_errors:
+            if self._conn.execute(_COUNT_TABLES).fetchone()[0] == len(TABLES):
+                return
+        with write_transaction(self._conn):
+            for statements in TABLES.values():
+                for sql in statements:
+                    self._conn.execute(sql)
+
+    def projection_status(self) -> ProjectionStatus:
+        self._ensure_projection_tables()
+        with sqlite_errors:
+            row = self._conn.execute(
+                "SELECT version, position, rows FROM projection_meta WHERE name = ?", (_NAME,)
+            ).fetchone()
+        if row is None or not all(type(value) is int for value in row):
+            return ProjectionStatus(0, -1, 0)
+        return ProjectionStatus(*row)
+
+    def read_projections(self, stream_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        self._ensure_projection_tables()
+        sql = "SELECT stream_id, data FROM projection_applications"
+        with sqlite_errors:
+            if stream_ids is None:
+                return self._conn.execute(f"{sql} ORDER BY stream_id").fetchall()
+            found: list[tuple[str, str]] = []
+            for chunk in _chunks(list(stream_ids)):
+                marks = ", ".join("?" * len(chunk))
+                found += self._conn.execute(f"{sql} WHERE stream_id IN ({marks})", list(chunk))
+            return sorted(found)
+
+    def read_open_tasks(self, after_position: int = -1) -> list[tuple[str, str, str, bool, int]]:
+        self._ensure_projection_tables()
+        with sqlite_errors:
+            rows = self._conn.execute(
+                "SELECT task_id, stream_id, due_at, fired, position FROM projection_tasks "
+                "WHERE position > ? ORDER BY due_at, task_id", (after_position,)
+            ).fetchall()
+        return [(task_id, stream_id, due_at, bool(fired), position)
+                for task_id, stream_id, due_at, fired, position in rows]
+
+    def projected_since(self, after_position: int) -> list[str]:
+        self._ensure_projection_tables()
+        with sqlite_errors:
+            return [row[0] for row in self._conn.execute(
+                "SELECT stream_id FROM projection_applications WHERE position > ? "
+                "ORDER BY stream_id", (after_position,))]
+
+    def read_interviews(self) -> list[tuple[str, int, str]]:
+        self._ensure_projection_tables()
+        with sqlite_errors:
+            return self._conn.execute(
+                "SELECT stream_id, round, scheduled_for FROM projection_interviews "
+                "ORDER BY scheduled_for, stream_id"
+            ).fetchall()
+
+    def _write_projections(self, rows: Sequence[ProjectedApplication], version: int,
+                           old_head: int, new_head: int) -> None:
+        """Inside an append's transaction: upsert these rows and, if the projections were
+        current at ``old_head`` and of this version, move them on to ``new_head``."""
+        conn = self._conn
+        added = 0
+        for row in rows:
+            exists = conn.execute("SELECT 1 FROM projection_applications WHERE stream_id = ?",
+                                  (row.stream_id,)).fetchone()
+            added += exists is None
+            conn.execute("DELETE FROM projection_tasks WHERE stream_id = ?", (row.stream_id,))
+            conn.execute("DELETE FROM projection_interviews WHERE stream_id = ?", (row.stream_id,))
+        self._insert_rows(rows)
+        conn.execute(
+            "UPDATE projection_meta SET position = ?, rows = rows + ? "
+            "WHERE name = ? AND version = ? AND position = ?",
+            (new_head, added, _NAME, version, old_head),
+        )
+
+    def _insert_rows(self, rows: Iterable[ProjectedApplication]) -> int:
+        """Insert rows a chunk at a time (one executemany per table and chunk: a rebuild
+        writes thousands), so a rebuild's memory does not grow with the log."""
+        count = 0
+        for chunk in _batches(rows):
+            count += len(chunk)
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO projection_applications VALUES (?, ?, ?)",
+                [(row.stream_id, row.position, row.data) for row in chunk])
+            self._conn.executemany(
+                "INSERT INTO projection_tasks VALUES (?, ?, ?, ?, ?)",
+                [(task_id, row.stream_id, due_at, fired, row.position)
+                 for row in chunk for task_id, due_at, fired in row.open_tasks])
+            self._conn.executemany(
+                "INSERT INTO projection_interviews VALUES (?, ?, ?)",
+                [(row.stream_id, round_, at) for row in chunk for round_, at in row.interviews])
+        return count
+
+    def replace_projections(
+        self, rows: Iterable[ProjectedApplication], *, version: int, position: int
+    ) -> None:
+        self._ensure_projection_tables()
+        conn = self._conn
+        with write_transaction(conn):
+            for table in TABLES:
+                conn.execute(f"DELETE FROM {table}")  # names from TABLES
+            count = self._insert_rows(rows)
+            conn.execute("INSERT INTO projection_meta VALUES (?, ?, ?, ?)",
+                         (_NAME, version, position, count))
+
+
+def _batches(rows: Iterable[ProjectedApplication]) -> Iterator[list[ProjectedApplication]]:
+    batch: list[ProjectedApplication] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == _IN_CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start:start + _IN_CHUNK]
