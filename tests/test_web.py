@@ -123,7 +123,7 @@ def test_every_post_route_checks_the_csrf_token(served: Served, demo_search: CLI
     posts = ["/applications", "/move", NOTE_FORM,
              "/applications/wayne-enterprises-frontend-engineer/void",
              f"/tasks/{task}/done", f"/tasks/{task}/snooze", f"/tasks/{task}/dismiss",
-             "/calendar/revoke"]
+             "/calendar/revoke", "/settings", "/settings/vacation"]
     before = demo_search.event_count()
     for path in posts:
         assert session.post(path, data={"text": "x", "csrf": "forged"}).status_code == 403, path
@@ -348,7 +348,8 @@ class _Controls(HTMLParser):
 
 
 @pytest.mark.parametrize("path", ["/", "/applications/hooli-staff-engineer", "/agenda",
-                                  "/as-of?date=2026-11-01", "/report", "/calendar"])
+                                  "/as-of?date=2026-11-01", "/report", "/calendar",
+                                  "/settings"])
 def test_every_input_has_a_label_and_every_button_says_what_it_does(
         client: tuple[httpx.Client, str], path: str) -> None:
     session, _ = client
@@ -368,7 +369,7 @@ def test_reading_every_page_appends_nothing_not_even_a_firing(
     before = demo_search.event_count()
     for path in ("/", "/agenda", "/applications/hooli-staff-engineer", "/compare", "/stats",
                  "/stats.svg", "/as-of?date=2026-11-01&mode=known_at", "/report",
-                 "/report.csv", "/help"):
+                 "/report.csv", "/help", "/settings"):
         assert session.get(path).status_code == 200, path
     assert demo_search.event_count() == before
 

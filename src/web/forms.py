@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -15,13 +16,26 @@ from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import Application
 from afterview.engine.service.api import Engine, Result
 from afterview.engine.service.errors import DomainError, InvalidValue
-from afterview.engine.service.inputs import given_terms, offer_terms, whole_number
+from afterview.engine.service.inputs import given_terms, offer_terms, questions, whole_number
+
+if TYPE_CHECKING:
+    from starlette.datastructures import FormData
 
 Values = Mapping[str, str | list[str] | None]  # field name -> the text typed (checkboxes: a list)
 Recorder = Callable[[Engine, Application, Values, datetime | None], Result]
 """Records a form's fact about an application (the time it happened given, else now)."""
 
+KINDS = ("phone", "video", "onsite")
+BY = ("me", "company")
 REASONS = ("commute", "relocation", "degree", "certification", "market", "other")
+
+
+_MULTI = {"reasons"}  # checkbox groups: every value sent
+
+
+def values_of(form: FormData) -> dict[str, Any]:
+    """A submitted form as the recorders read it."""
+    return {key: (form.getlist(key) if key in _MULTI else form.get(key)) for key in form}
 
 
 class Refusal(Exception):
@@ -128,25 +142,51 @@ def _interview(engine: Engine, app: Application, values: Values, at: datetime | 
     scheduled_for = when(engine, values, "on")
     if scheduled_for is None:
         raise InvalidValue("interview on is required: when the interview takes place")
-    kind = text(values, "kind")
-    if kind is not None and kind not in ("phone", "video", "onsite"):
-        raise InvalidValue(f"kind {kind!r} is not one of phone, video, onsite")
+    kind = _choice(values, "kind", KINDS)
     return engine.schedule_interview(
         app.id, scheduled_for, round=whole_number(text(values, "round"), "round", 1, 50),
         kind=kind, interviewers=names(values, "with"), at=at)
 
 
 def _debrief(values: Values) -> ev.InterviewHeld:
-    asked = []
-    for number in range(1, QUESTIONS + 1):
-        question = text(values, f"question{number}")
-        answer, better = text(values, f"answer{number}"), text(values, f"better{number}")
-        if question is None and (answer or better):
-            raise InvalidValue(f"answer {number} and better {number} follow question {number}")
-        if question is not None:
-            asked.append(ev.Question(question, answer, better))
+    """Each row keeps a question with its own answer and tip (``--qa``); blank rows are
+    skipped, and a row with an answer or tip but no question is refused as the option is."""
+    rows = [(text(values, f"question{n}"), text(values, f"answer{n}"), text(values, f"better{n}"))
+            for n in range(1, QUESTIONS + 1)]
+    asked = questions([row for row in rows if any(row)])
     round_ = whole_number(text(values, "round"), "round", 1, 50)
-    return ev.InterviewHeld(round_, names(values, "with"), tuple(asked), text(values, "note"))
+    return ev.InterviewHeld(round_, names(values, "with"), asked, text(values, "note"))
+
+
+def _reschedule(engine: Engine, app: Application, values: Values, at: datetime | None) -> Result:
+    scheduled_for = when(engine, values, "on")
+    if scheduled_for is None:
+        raise InvalidValue("new time is required: when the interview now takes place")
+    return engine.schedule_interview(
+        app.id, scheduled_for, round=whole_number(text(values, "round"), "round", 1, 50),
+        by=_choice(values, "by", BY), at=at)
+
+
+def _cancel_interview(engine: Engine, app: Application, values: Values,
+                      at: datetime | None) -> Result:
+    return engine.cancel_interview(
+        app.id, round=whole_number(text(values, "round"), "round", 1, 50),
+        by=_choice(values, "by", BY), reason=text(values, "reason"), at=at)
+
+
+def _start_date(engine: Engine, app: Application, values: Values, at: datetime | None) -> Result:
+    start = when(engine, values, "start")
+    if start is None:
+        raise InvalidValue("start date is required: your first day at the new job")
+    return engine.record(app.id, ev.StartDateRecorded(start.date()), at=at)
+
+
+def _choice(values: Values, field: str, choices: tuple[str, ...]) -> str | None:
+    """A select's value, refused as click.Choice refuses an option's."""
+    value = text(values, field)
+    if value is not None and value not in choices:
+        raise InvalidValue(f"{label(field)} {value!r} is not one of {', '.join(choices)}")
+    return value
 
 
 def _offer(engine: Engine, app: Application, values: Values, at: datetime | None) -> Result:
@@ -178,7 +218,7 @@ def _accept(engine: Engine, app: Application, values: Values, at: datetime | Non
     return engine.record(app.id, ev.OfferAccepted(start.date() if start else None), at=at)
 
 
-QUESTIONS = 3  # question fields on the debrief form; debrief again for more
+QUESTIONS = 5  # question rows on the debrief form; debrief again for more
 
 AT = Field("at", "When it happened", "datetime", hint="default: now")
 _SALARY = Field("salary", "Base salary per year", "text", required=True)
@@ -200,7 +240,7 @@ _DEBRIEF_QUESTIONS = tuple(
     field for n in range(1, QUESTIONS + 1) for field in (
         Field(f"question{n}", f"Question {n}", "textarea"),
         Field(f"answer{n}", f"Your answer {n}", "textarea"),
-        Field(f"better{n}", f"Better answer {n}", "textarea"),
+        Field(f"better{n}", f"Tip {n}: what you would answer better", "textarea"),
     ))
 _REASON = Field("reason", "Reason", "textarea")
 
@@ -210,9 +250,21 @@ FORMS: tuple[FactForm, ...] = (
     FactForm("interview", "Interview scheduled", "Record interview scheduled", (
         Field("on", "Interview on", "datetime", required=True),
         Field("round", "Round", "number", hint="default: the next one"),
-        Field("kind", "Kind", "select", choices=("phone", "video", "onsite")),
+        Field("kind", "Kind", "select", choices=KINDS),
         Field("with", "Interviewers, comma-separated"),
         Field("at", "When it was arranged", "datetime", hint="default: now")), _interview),
+    FactForm("reschedule", "Interview moved", "Record new interview time", (
+        Field("on", "New time", "datetime", required=True),
+        Field("round", "Round", "number", hint="default: the round scheduled and not yet held"),
+        Field("by", "Moved by", "select", choices=BY),
+        Field("at", "When it was moved", "datetime", hint="default: now")), _reschedule,
+             "The round scheduled and not yet held moves: the agenda and the calendar show "
+             "one interview, at the new time."),
+    FactForm("cancel-interview", "Interview cancelled", "Record interview cancelled", (
+        Field("round", "Round", "number", hint="default: the round scheduled and not yet held"),
+        Field("by", "Cancelled by", "select", choices=BY), _REASON,
+        Field("at", "When it was cancelled", "datetime", hint="default: now")),
+             _cancel_interview),
     FactForm("debrief", "Interview held (debrief)", "Record interview held", (
         Field("round", "Round", "number", hint="default: the next one not held"),
         Field("with", "People you met, comma-separated"),
@@ -236,6 +288,10 @@ FORMS: tuple[FactForm, ...] = (
         Field("note", "Your evidence", "textarea"), AT), _counter),
     FactForm("accept", "Offer accepted", "Accept offer",
              (Field("start", "Start date", "date"), AT), _accept),
+    FactForm("start-date", "Start date", "Record start date",
+             (Field("start", "Start date", "date", required=True), AT), _start_date,
+             "After accepting: rest days, the last working day and when to give notice "
+             "follow from it."),
     FactForm("withdraw", "Withdrawn", "Withdraw application", (_REASON, AT),
              fact(lambda v: ev.ApplicationWithdrawn(text(v, "reason"))),
              "Also when you turn the offer down."),
@@ -251,6 +307,12 @@ FORMS: tuple[FactForm, ...] = (
              fact(lambda v: ev.ReflectionRecorded(required(v, "text")))),
     FactForm("notice", "Notice given", "Record notice given", (AT,),
              fact(lambda v: ev.NoticeGiven())),
+    FactForm("discard", "Discard (entered by mistake)", "Discard application",
+             (Field("reason", "Why it was a mistake", "textarea", required=True), AT),
+             fact(lambda v: ev.ApplicationDiscarded(required(v, "reason"))),
+             "A duplicate or a slip, not a lifecycle state: it leaves the board, agenda, "
+             "stats, report and compare; its history stays, and voiding the discard "
+             "restores it."),
     FactForm("contact", "Contact", "Add contact", (
         Field("name", "Name", required=True), Field("title", "Job title"),
         Field("email", "Email", "email"), AT),
@@ -261,6 +323,8 @@ BY_KIND = {form.kind: form for form in FORMS}
 
 VOID_FIELDS = (Field("event", "Fact to void", "select", required=True),
                Field("reason", "Why it was a mistake", "textarea", required=True), AT)
+RESTORE_REASON = Field("reason", "Why restore it", "textarea", required=True,
+                       hint="the discard is voided: it stays in the history, struck through")
 
 # Dropping a card on a column records the fact that leads there; the dialog asks for the
 # fields that fact needs (the application page has them all).

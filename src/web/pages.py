@@ -7,29 +7,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from afterview.engine.domain import events as ev
+from afterview.engine.domain.rules import AppliedRecently
 from afterview.engine.domain.state import InvalidValue
 from afterview.engine.service.api import Engine
 from afterview.engine.views.board import agenda as agenda_view
 from afterview.engine.views.board import board_columns
-from afterview.web import forms, reports
-from afterview.web.forms import Refusal
+from afterview.web import forms, reports, settings
+from afterview.web.forms import Refusal, values_of
 from afterview.web.security import checked_form
 
 if TYPE_CHECKING:
     from afterview.web.site import WebApp
-
-_MULTI = {"reasons"}  # checkbox fields: every value sent
-
-
-def values_of(form: FormData) -> dict[str, Any]:
-    return {key: (form.getlist(key) if key in _MULTI else form.get(key)) for key in form}
-
 
 def routes(web: WebApp) -> list[Route]:
     def bound(handler: Any) -> Any:
@@ -47,6 +40,7 @@ def routes(web: WebApp) -> list[Route]:
         Route("/agenda", bound(agenda)),
         Route("/tasks/{task_id}/{action}", bound(task_action), methods=["POST"]),
         *reports.routes(web, bound),
+        *settings.routes(web, bound),
     ]
 
 
@@ -75,7 +69,11 @@ ADD_FIELDS = (
     forms.Field("location", "Location"),
     forms.Field("contacts", "Contacts, comma-separated"),
     forms.AT,
+    forms.Field("again", "Apply again", "checkbox",
+                hint="needed for the same company and role applied for in the last 60 days"),
 )
+AGAIN_HINT = ("in this form: tick “Apply again” to add it a second time, or open the earlier "
+              "one at /applications/{id}")
 
 
 async def add_application(web: WebApp, request: Request) -> Response:
@@ -86,7 +84,11 @@ async def add_application(web: WebApp, request: Request) -> Response:
             forms.required(values, "company"), forms.required(values, "role"),
             forms.text(values, "source"), forms.text(values, "url"),
             forms.text(values, "location"), forms.names(values, "contacts"))
-        result = engine.apply(submitted, at=forms.when(engine, values, "at"))
+        try:
+            result = engine.apply(submitted, at=forms.when(engine, values, "at"),
+                                  again=forms.text(values, "again") is not None)
+        except AppliedRecently as error:  # the CLI's words, and how to do it here
+            raise Refusal(f"{error}; {AGAIN_HINT.format(id=error.earlier.id)}", 409) from None
         return result.application.id
 
     try:
@@ -144,6 +146,8 @@ async def application(web: WebApp, request: Request, error: str | None = None,
             "aid": negotiation_aid(app, engine.settings),
             "plan": acceptance_plan(app, others, engine.settings),
             "tasks": sorted(app.open_tasks(), key=lambda t: t.due_at),
+            "discard": next((r for r in reversed(rows) if r["type"] == "ApplicationDiscarded"
+                             and not r["voided"]), None) if app.discarded is not None else None,
         }
 
     try:
@@ -151,7 +155,8 @@ async def application(web: WebApp, request: Request, error: str | None = None,
     except Refusal as refused:
         return web.page(request, "missing.html", 404, title="Not found", error=refused.args[0])
     return web.page(request, "application.html", status, title=data["app"].company,
-                    error=error, forms=forms.FORMS, void_fields=forms.VOID_FIELDS, **data, **kept)
+                    error=error, forms=forms.FORMS, void_fields=forms.VOID_FIELDS,
+                    restore_reason=forms.RESTORE_REASON, **data, **kept)
 
 
 _NOT_VOIDABLE = {"EventVoided", "TaskScheduled", "TaskSnoozed", "TaskClosed", "TaskFired"}

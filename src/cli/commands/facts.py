@@ -165,7 +165,8 @@ def debrief(app: str, round_: int | None, interviewers: tuple[str, ...],
             answers: tuple[str, ...], better: tuple[str, ...], note: str | None,
             at: str | None) -> None:
     """Record an interview you had: people met, questions, your answers, what to improve."""
-    from afterview.engine.domain.events import InterviewHeld, Question
+    from afterview.engine.domain.events import InterviewHeld
+    from afterview.engine.service import inputs
 
     for option, given in (("--answer", answers), ("--better", better)):
         if given and len(given) != len(questions):
@@ -174,9 +175,7 @@ def debrief(app: str, round_: int | None, interviewers: tuple[str, ...],
                           "ANSWER TIP to keep each together")
     pairs = [*qas, *zip(questions, answers or ("",) * len(questions),
                         better or ("",) * len(questions), strict=True)]
-    if any(not q.strip() for q, _, _ in pairs):
-        raise Refused("a question cannot be empty")
-    asked = tuple(Question(q, a.strip() or None, b.strip() or None) for q, a, b in pairs)
+    asked = _refusing(lambda: inputs.questions(pairs))
     record_fact(app, InterviewHeld(round_, interviewers, asked, note), at)
 
 

@@ -158,6 +158,16 @@ def _refuse_shorter_deadline(app: Application, event: ev.DecisionTimeRequested) 
                           f"{_when(current)}: asking for time never shortens it")
 
 
+class AppliedRecently(DomainError):
+    """The same company and role was applied for within ``AGAIN_WITHIN``: allowed only as a
+    deliberate second application (the command line's ``--again``, the web form's "Apply
+    again"). ``earlier`` is that application."""
+
+    def __init__(self, message: str, earlier: Application) -> None:
+        super().__init__(message)
+        self.earlier = earlier
+
+
 def _same_job(text: str) -> str:
     """Company or role as compared for duplicates: case, spacing and punctuation aside."""
     return " ".join("".join(ch if ch.isalnum() else " " for ch in text.casefold()).split())
@@ -170,10 +180,10 @@ def _refuse_duplicate(event: ev.ApplicationSubmitted, at: datetime,
                 and abs(at - other.applied_at) <= AGAIN_WITHIN
                 and _same_job(other.company) == _same_job(event.company)
                 and _same_job(other.role) == _same_job(event.role)):
-            raise DomainError(
+            raise AppliedRecently(
                 f"you applied for {other.role} at {other.company} on "
                 f"{other.applied_at.date().isoformat()} ({other.id}): add --again to apply "
-                "a second time, or see 'afterview show " + other.id + "'")
+                "a second time, or see 'afterview show " + other.id + "'", other)
 
 
 def acceptance_warnings(app: Application, event: ev.OfferAccepted,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 from afterview.engine.domain.amounts import AmountError, currency_code, parse_amount
-from afterview.engine.domain.events import JsonObject, OfferTerms
+from afterview.engine.domain.events import JsonObject, OfferTerms, Question
 from afterview.engine.domain.state import InvalidValue
 
 MAX_BONUS_PERCENT = 1000
@@ -49,6 +49,19 @@ def whole_number(value: str | int | None, name: str, low: int, high: int) -> int
     if not low <= number <= high:
         raise InvalidValue(f"{name} {number} is not in the range {low}<=x<={high}")
     return number
+
+
+def questions(rows: Sequence[tuple[str | None, str | None, str | None]]) -> tuple[Question, ...]:
+    """A debrief's questions, each kept with its own answer and tip (``--qa QUESTION ANSWER
+    TIP``, a row of the web form): a blank answer or tip is not given; a row without its
+    question is refused."""
+    asked = []
+    for question, answer, tip in rows:
+        if not (question or "").strip():
+            raise InvalidValue("a question cannot be empty")
+        asked.append(Question(str(question), (answer or "").strip() or None,
+                              (tip or "").strip() or None))
+    return tuple(asked)
 
 
 OfferFields = Mapping[str, object]
