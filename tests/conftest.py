@@ -228,3 +228,13 @@ def served(demo_search: CLI) -> Iterator[Any]:
     server = Served(demo_search)
     yield server
     assert server.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def client(served: Any) -> Iterator[Any]:
+    """A session on the module's server (its launch token exchanged) and its CSRF token."""
+    from webserver import signed_in
+
+    session, csrf = signed_in(served)
+    yield session, csrf
+    session.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,18 +14,11 @@ import httpx
 import pytest
 
 from conftest import CLI
-from webserver import Served, signed_in
+from webserver import Served
 
 pytestmark = pytest.mark.slow
 
 NOTE_FORM = "/applications/wayne-enterprises-frontend-engineer/facts/note"
-
-
-@pytest.fixture(scope="module")
-def client(served: Served) -> Iterator[tuple[httpx.Client, str]]:
-    session, csrf = signed_in(served)
-    yield session, csrf
-    session.close()
 
 
 def anonymous(served: Served) -> httpx.Client:

@@ -9,25 +9,16 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from conftest import CLI
-from webserver import Served, signed_in
 
 pytestmark = pytest.mark.slow
 
 UMBRELLA = "/applications/umbrella-corp-backend-developer"
 WAYNE = "/applications/wayne-enterprises-frontend-engineer"
-
-
-@pytest.fixture(scope="module")
-def client(served: Served) -> Iterator[tuple[httpx.Client, str]]:
-    session, csrf = signed_in(served)
-    yield session, csrf
-    session.close()
 
 
 def post(client: tuple[httpx.Client, str], path: str, **fields: str) -> httpx.Response:
