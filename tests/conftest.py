@@ -130,12 +130,36 @@ class CLI(SubprocessCLI):
         return subprocess.CompletedProcess(["afterview", *args], code or 0, stdout, stderr)
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> CLI:
-    """The real command line on a fresh database, with the clock fixed at NOW in New York."""
-    runner = CLI(tmp_path / "search" / "afterview.db")
+def copy_database(source: Path, target: Path) -> Path:
+    """A copy of a closed database file, with its mode (0600), at ``target``. Closed means no
+    ``-wal`` beside it: the last connection to close checkpoints and removes it, so the main
+    file alone is the whole log."""
+    assert not Path(f"{source}-wal").exists(), f"{source} is still open somewhere"
+    shutil.copy(source, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def fresh_search(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the CLI made for a new database with the time zone set (the folder 0700,
+    the file 0600), built once; the ``cli`` fixture copies it for each test."""
+    runner = CLI(tmp_path_factory.mktemp("fresh") / "search" / "afterview.db")
     runner.ok("config", "set", "timezone", ZONE)
-    return runner
+    assert sorted(p.name for p in runner.db.parent.iterdir()) == [runner.db.name]
+    return runner.db.parent
+
+
+def copy_fresh_search(fresh_search: Path, folder: Path) -> Path:
+    """A copy of ``fresh_search`` (with its modes) made as ``folder``; its database file."""
+    shutil.copytree(fresh_search, folder)
+    return folder / "afterview.db"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, fresh_search: Path) -> CLI:
+    """The real command line on a fresh database, with the clock fixed at NOW in New York.
+    The database is a copy of one the CLI made with ``config set timezone`` (built once)."""
+    return CLI(copy_fresh_search(fresh_search, tmp_path / "search"))
 
 
 def clock_at(text: str) -> Callable[[], datetime]:

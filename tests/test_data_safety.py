@@ -28,7 +28,7 @@ from afterview.engine.service.api import Engine
 from afterview.engine.store.base import NewEvent
 from afterview.engine.store.chain import canonical_json, event_hash
 from afterview.engine.store.sqlite import SQLiteStore
-from conftest import CLI, NOW, afterview_command, clock_at
+from conftest import CLI, NOW, afterview_command, clock_at, copy_database, copy_fresh_search
 
 # ---------------------------------------------------------------------------
 # A small search on the command line, and the checks every hostile case ends with
@@ -50,9 +50,17 @@ def _still_works(cli: CLI, events: int) -> None:
         cli.ok(*command)
 
 
+@pytest.fixture(scope="module")
+def built_search(tmp_path_factory: pytest.TempPathFactory, fresh_search: Path) -> Path:
+    """The small search, entered once through the CLI; each test gets a copy."""
+    runner = CLI(copy_fresh_search(fresh_search, tmp_path_factory.mktemp("built") / "search"))
+    _search(runner)
+    return runner.db
+
+
 @pytest.fixture
-def search(cli: CLI) -> CLI:
-    _search(cli)
+def search(cli: CLI, built_search: Path) -> CLI:
+    copy_database(built_search, cli.db)
     return cli
 
 

@@ -17,16 +17,15 @@ from pathlib import Path
 import pytest
 
 from afterview.engine.domain import lifecycle
+from conftest import copy_fresh_search
 from crash_worker import InProcessCLI, assert_one_error_line
 
 ZONE = "America/New_York"
 
 
 @pytest.fixture
-def av(tmp_path: Path) -> InProcessCLI:
-    runner = InProcessCLI(tmp_path / "search" / "afterview.db")
-    runner.ok("config", "set", "timezone", ZONE)
-    return runner
+def av(tmp_path: Path, fresh_search: Path) -> InProcessCLI:
+    return InProcessCLI(copy_fresh_search(fresh_search, tmp_path / "search"))
 
 
 @pytest.fixture
