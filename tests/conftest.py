@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click.testing
 import pytest
+from hypothesis import settings
 
 from afterview.engine.runtime.clock import fixed_clock
 from afterview.engine.service.api import Engine
@@ -37,6 +38,14 @@ os.environ["TZ"] = ZONE
 if os.environ.get("PYTHONDONTWRITEBYTECODE") and "PYTHONPYCACHEPREFIX" not in os.environ:
     del os.environ["PYTHONDONTWRITEBYTECODE"]
     os.environ["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "afterview-pycache")
+
+# Hypothesis: no deadline anywhere (an example's time says how busy the machine is, not
+# whether the code is right), the same number of examples as each test asks for. Under
+# CI=true a failure also prints the blob that replays it. HYPOTHESIS_PROFILE picks another.
+settings.register_profile("afterview", deadline=None)
+settings.register_profile("ci", settings.get_profile("afterview"), derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
+                                     "ci" if os.environ.get("CI") == "true" else "afterview"))
 
 
 def afterview_command() -> list[str]:
