@@ -57,7 +57,7 @@ def run_writers(db: Path, tmp_path: Path,
                         str(COMMANDS_EACH), str(start)], env_for(db)) for n in range(WRITERS)]
     for writer in writers:
         writer.wait_for('"ready"')
-    daemon.wait_for("open tasks scheduled", stderr=True)
+    daemon.wait_for("open task", stderr=True)
     start.touch()
     outcomes = []
     for writer in writers:

@@ -76,7 +76,7 @@ class Daemon:
             time.sleep(0.02)
 
     def wait_ready(self) -> None:
-        self.wait_for(lambda: any("open tasks scheduled" in line for _, line in self.err))
+        self.wait_for(lambda: any("open task" in line for _, line in self.err))
 
     def fired(self) -> list[str]:
         """Task ids in the order the daemon printed their firing lines."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -55,6 +55,8 @@ def db_location(given: str | None) -> str | Path:
     a store URL such as sqlite:///path or memory:; else the default database."""
     if not given:
         return default_db_path()
+    if "\x00" in given:  # no file system takes it; say so instead of failing deep inside
+        raise Refused(f"--db {given!r} is not a file name: it holds a NUL character")
     from afterview.engine.service.api import is_store_url
 
     return given if is_store_url(given) else Path(given).expanduser()
@@ -65,7 +67,7 @@ def db_location(given: str | None) -> str | Path:
 WRITING_COMMANDS = frozenset({
     "apply", "note", "interview", "debrief", "thanks", "follow-up", "offer", "ask-time",
     "counter", "accept", "withdraw", "declined", "feedback", "reflect", "notice", "contact",
-    "void", "done", "snooze", "dismiss", "config set", "import", "daemon", "serve",
+    "void", "done", "snooze", "dismiss", "config set", "import", "daemon", "serve", "edit",
 })
 
 
@@ -126,6 +128,7 @@ class Session:
                                        warn=warn, progress=rebuild_progress)
             if file is not None and existed:
                 _warn_if_shared(file)
+            show_times_of(self._engine)
         return self._engine
 
     @property
@@ -139,8 +142,15 @@ class Session:
             raise Refused(f"{option} is for a shared PostgreSQL database (--db postgresql://...); "
                           f"{self.db_path} holds one person's log")
         return self.db_url
+    def use_database(self, path: str) -> None:
+        """The database chosen by a ``--db`` given after the command."""
+        self.close()
+        self.db_path = db_location(path)
 
     def close(self) -> None:
+        from afterview.cli.output import times
+
+        times.use_frame(None)
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -190,6 +200,11 @@ def rebuild_progress(total: int) -> Callable[[int], None] | None:
             bar.render_finish()
 
     return advance
+def show_times_of(engine: Engine) -> None:
+    """Times are shown in ``engine``'s configured zone, relative to its now."""
+    from afterview.cli.output import times
+
+    times.use_frame(lambda: (engine.now(), engine.tz))
 
 
 def session() -> Session:
@@ -229,6 +244,9 @@ def deadline(text: str | None, option: str) -> tuple[datetime | None, bool]:
                               workday_end=engine.settings.workday_end_time)
     except CalendarError as error:
         raise Refused(f"{option}: {error}") from None
+def keywords(choices: Sequence[str]) -> click.Choice[str]:
+    """One of a few keywords (a state, a kind, a format), typed in any case."""
+    return click.Choice(list(choices), case_sensitive=False)
 
 
 def required_when(text: str, option: str) -> datetime:

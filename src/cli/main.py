@@ -65,8 +65,11 @@ class LazyGroup(click.Group):
         self._commands, self._loaded = dict(value), set()  # set once, by click's __init__
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        from afterview.cli.conventions import dress  # global options after it, its example
+
         name = name or cmd.name
         assert name is not None
+        dress(cmd)
         self._commands[name] = cmd
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

@@ -11,6 +11,7 @@ from afterview.cli.context import (
     complete_application,
     complete_setting,
     emit_json,
+    keywords,
     session,
     when,
 )
@@ -78,7 +79,7 @@ def echo_recorded(result: Result) -> None:
 
 
 @click.command("list")
-@click.option("--state", "state", type=click.Choice(render.STATE_ORDER), help="Only this state.")
+@click.option("--state", "state", type=keywords(render.STATE_ORDER), help="Only this state.")
 @click.option("--all", "show_all", is_flag=True, help="Also the discarded applications.")
 def list_(state: str | None, show_all: bool) -> None:
     """Applications with their state, grouped by state (alias: board); an application that

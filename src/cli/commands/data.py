@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from afterview.cli.context import Refused, emit_json, session, when
+from afterview.cli.context import Refused, emit_json, keywords, session, when
 
 if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonObject
@@ -62,7 +62,7 @@ def _format(output: Path | None, given: str | None, allowed: tuple[str, ...], de
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "ics"]),
+@click.option("--format", "fmt", type=keywords(["json", "csv", "ics"]),
               help="json: the whole log; csv: one row per application; ics: interviews and "
               "open tasks for a calendar. Default: from -o FILE's extension, else json.")
 @_OUTPUT
@@ -105,7 +105,7 @@ def _guess_format(path: Path, text: str) -> str:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]),
+@click.option("--format", "fmt", type=keywords(["json", "csv"]),
               help="Default: from the file name's extension, else from its content.")
 @click.option("--day-first", is_flag=True,
               help="csv: read dates like 02/11/2026 as day/month/year (default month/day/year).")
@@ -210,7 +210,7 @@ def stats(sankey: bool, svg_path: Path | None) -> None:
 @click.command()
 @click.option("--from", "start", metavar="WHEN", help="First day (default: the first activity).")
 @click.option("--to", "end", metavar="WHEN", help="Last day, included (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["md", "csv"]),
+@click.option("--format", "fmt", type=keywords(["md", "csv"]),
               help="Default: from -o FILE's extension, else md.")
 @_OUTPUT
 def report(start: str | None, end: str | None, fmt: str | None, output: Path | None) -> None:

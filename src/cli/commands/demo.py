@@ -22,7 +22,7 @@ from afterview.cli.context import (
     session,
     shared_database,
 )
-from afterview.cli.output import render, views
+from afterview.cli.output import render, times, views
 
 if TYPE_CHECKING:
     from afterview.engine.domain.state import Application, Task
@@ -40,7 +40,10 @@ def demo(demo_db: str | None) -> None:
     target = demo_target(demo_db, click.get_current_context().find_root().params.get("db_path"))
     tenant = session().tenant
     refuse_stray_tenant(target, tenant)
-    apps, now = build_demo_at(target, tenant=tenant)
+    apps, now = build_demo_at(target, tenant=tenant)  # now in the configured zone
+    zone = now.tzinfo
+    assert zone is not None, "the engine's clock is aware"
+    times.use_frame(lambda: (now, zone))
     tasks = agenda(apps, now)
     if session().as_json:
         emit_json({"database": str(target),

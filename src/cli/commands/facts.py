@@ -12,6 +12,7 @@ from afterview.cli.context import (
     Refused,
     complete_application,
     deadline,
+    keywords,
     required_when,
     session,
     when,
@@ -113,10 +114,10 @@ def _refusing(read: Callable[[], T]) -> T:
               help="When it takes place; for a round scheduled and not yet held, its new time.")
 @click.option("--round", "round_", type=click.IntRange(1, 50), metavar="N",
               help="Round number (default: the pending round, else the next one).")
-@click.option("--kind", type=click.Choice(["phone", "video", "onsite"]), help="How it takes place.")
+@click.option("--kind", type=keywords(["phone", "video", "onsite"]), help="How it takes place.")
 @click.option("--with", "interviewers", multiple=True, metavar="NAME", help="Interviewer (repeatable).")
 @click.option("--cancel", is_flag=True, help="The pending round is cancelled.")
-@click.option("--by", type=click.Choice(["me", "company"]), help="Who moved or cancelled it.")
+@click.option("--by", type=keywords(["me", "company"]), help="Who moved or cancelled it.")
 @click.option("--reason", metavar="T", help="Why it was cancelled.")
 @click.option("--at", "at", metavar="WHEN",
               help="When it was arranged (default: now, or the interview's time if that has passed).")
@@ -234,7 +235,7 @@ def ask_time(app: str, until: str, at: str | None) -> None:
 @click.command()
 @_APP
 @_money_options
-@click.option("--reason", "reasons", multiple=True, type=click.Choice(REASONS),
+@click.option("--reason", "reasons", multiple=True, type=keywords(REASONS),
               help="A legitimate argument for more (repeatable).")
 @click.option("--note", metavar="T", help="Your evidence, in words.")
 @_AT

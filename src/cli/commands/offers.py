@@ -175,6 +175,7 @@ def draft(kind: str, app: str, until: str | None, start: str | None) -> None:
     withdrawal, resignation, feedback-request. Your own KIND.txt (Jinja2) in the templates
     folder of afterview's config folder, or in $AFTERVIEW_TEMPLATES, replaces the packaged one.
     """
+    kind = kind.strip().lower()  # keywords are matched in any case
     if kind not in DRAFT_KINDS:
         raise Refused(f"unknown draft kind {kind!r}: use one of {', '.join(DRAFT_KINDS)}")
     from afterview.engine.runtime.drafts import render_draft, user_template_folder

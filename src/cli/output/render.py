@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from afterview.cli.output import times
+
 if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonObject, OfferTerms
     from afterview.engine.domain.state import Application, OfferRound, Task
@@ -46,7 +48,8 @@ def paint(text: str, colour: str | None = None, *, bold: bool = False) -> str:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+    """ISO 8601, with the offset of the configured zone."""
+    return times.iso(moment)
 
 
 def plain_number(value: Decimal | None) -> float | int | None:
@@ -149,8 +152,9 @@ def _fit(text: str, width: int) -> str:
     return text + " " * (width - _visible(text))
 
 
-def short_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
+def short_time(moment: datetime, *, relative: bool = True) -> str:
+    """A time for people: the configured zone, the weekday, near now in words."""
+    return times.when_text(moment, relative=relative)
 
 
 def long_time(moment: datetime) -> str:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from afterview.cli.output import render
+from afterview.cli.output import render, times
 
 if TYPE_CHECKING:
     from afterview.engine.domain.calendar import WorkCalendar
@@ -212,7 +212,7 @@ def negotiation_lines(aid: NegotiationAid, app_id: str) -> list[str]:
 
 
 def _day(day: date | None) -> str:
-    return "-" if day is None else f"{day:%a} {day.isoformat()}"
+    return "-" if day is None else times.day_text(day)
 
 
 def plan_lines(plan: AcceptancePlan, now: datetime) -> list[str]:

@@ -363,7 +363,7 @@ def _task(app: Application, task_id: str) -> Task:
 def _close_task(command: CloseTask, app: Application, context: Context) -> Decision:
     task = _task(app, command.task_id)
     if not task.is_open:
-        raise DomainError(f"task {task.id} is already {task.outcome}: nothing to {command.outcome}")
+        raise DomainError(f"task {task.id} is already {task.outcome}: there is nothing left to close")
     event = ev.TaskClosed(task.id, command.outcome, command.note, None)
     return Decision([Fact(app.id, next(_ids(context.command_id)), command.occurred_at, event)])
 

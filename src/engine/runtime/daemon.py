@@ -307,7 +307,8 @@ class Daemon:
                     f"{task.due_at.isoformat()}")
         if announce:
             due = sum(1 for task in wanted.values() if task.due_at <= now)
-            log(f"{len(wanted)} open tasks scheduled, {due} due now")
+            tasks = "open task" if len(wanted) == 1 else "open tasks"
+            log(f"{len(wanted)} {tasks} scheduled, {due} due now")
         self._seen_position = changes.position
 
     def _plan(self, task: DueTask, now: datetime) -> None:

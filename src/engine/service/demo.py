@@ -59,7 +59,7 @@ def build_demo_at(target: str | os.PathLike[str], *,
                   tenant: str | None = None) -> tuple[list[Application], datetime]:
     """Build the demo in its own log at ``target`` (see ``make_room``; in a shared
     database, ``tenant``'s log, which must be empty: a log there cannot be removed); its
-    applications and the time it was built as of."""
+    applications and the time it was built as of, in the configured zone."""
     from afterview.engine.service.api import open_engine
 
     make_room(target)
@@ -68,7 +68,7 @@ def build_demo_at(target: str | os.PathLike[str], *,
             raise DomainError(f"tenant {tenant!r} already has a log; the demo builds only in "
                               "an empty tenant: give it a new --tenant")
         build_demo(engine)
-        return engine.applications(), engine.now()
+        return engine.applications(), engine.now().astimezone(engine.tz)
 
 
 class _Timeline:
