@@ -16,7 +16,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 AUCKLAND = ZoneInfo("Pacific/Auckland")
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
-FORMS = "use YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, yesterday or tomorrow"
+FORMS = "use e.g. 2026-12-04T14:00, tomorrow 14:00, friday, next tue 10am, in 3 days or dec 4"
 
 
 def when(text: str, tz: ZoneInfo = NEW_YORK, now: datetime = NOW) -> str:
@@ -166,7 +166,7 @@ def test_impossible_dates_and_times_are_refused(text: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["garbage", "next tuesday", "14/03/2026", "2026-3-14", "now", "today at 5", "2026", "T15:30"],
+    ["garbage", "next tuesdays off", "14/03/2026", "2026-3-14", "now", "2026", "T15:30"],
 )
 def test_garbage_is_refused_with_the_accepted_forms(text: str) -> None:
     with pytest.raises(CalendarError) as refused:
@@ -288,3 +288,45 @@ def test_a_date_the_zone_skipped_reads_as_the_next_midnight(zone: str, day: date
 def test_a_fixed_offset_zone_object_also_round_trips() -> None:
     moment = datetime(2026, 3, 14, 15, 30, tzinfo=timezone(timedelta(hours=-3, minutes=-30)))
     assert parse_when(moment.isoformat(), now=NOW, tz=BERLIN) == moment
+
+
+# --- what people type -----------------------------------------------------------------
+
+FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=NEW_YORK)  # Friday 20 November, 10:00
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tomorrow 14:00", "2026-11-21T14:00:00-05:00"),
+        ("Yesterday 7pm", "2026-11-19T19:00:00-05:00"),
+        ("friday", "2026-11-20T09:00:00-05:00"),  # the coming one: today is a Friday
+        ("next fri", "2026-11-27T09:00:00-05:00"),
+        ("last friday", "2026-11-13T09:00:00-05:00"),
+        ("next tue 10am", "2026-11-24T10:00:00-05:00"),
+        ("Tue at 2:30pm", "2026-11-24T14:30:00-05:00"),
+        ("monday noon", "2026-11-23T12:00:00-05:00"),
+        ("in 3 days", "2026-11-23T09:00:00-05:00"),
+        ("in a week", "2026-11-27T09:00:00-05:00"),
+        ("2 weeks ago", "2026-11-06T09:00:00-05:00"),
+        ("in 3 hours", "2026-11-20T13:00:00-05:00"),
+        ("dec 4", "2026-12-04T09:00:00-05:00"),
+        ("4 December", "2026-12-04T09:00:00-05:00"),
+        ("jan 5", "2027-01-05T09:00:00-05:00"),  # the nearest 5 January, not ten months ago
+        ("december 4th, 2025 15:00", "2025-12-04T15:00:00-05:00"),
+        ("16:30", "2026-11-20T16:30:00-05:00"),
+    ],
+)
+def test_what_people_type_is_read_in_the_configured_zone(text: str, expected: str) -> None:
+    assert parse_when(text, now=FRIDAY, tz=NEW_YORK).isoformat() == expected
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("today at 5", "'at 5' could be morning or evening: write 5am, 5pm or 05:00"),
+    ("13pm", "'13pm': with am or pm the hour is 1 to 12"),
+    ("feb 30", "'feb 30' is not a date: day is out of range for month"),
+])
+def test_an_ambiguous_or_impossible_phrase_is_refused_with_examples(text: str, reason: str) -> None:
+    with pytest.raises(CalendarError) as refused:
+        parse_when(text, now=FRIDAY, tz=NEW_YORK)
+    assert str(refused.value) == f"{reason}; {FORMS}"

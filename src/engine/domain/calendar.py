@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from afterview.engine.domain import phrases
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -39,9 +41,8 @@ __all__ = [
 
 MIN_YEAR = 1900
 MAX_YEAR = 2200
-_WHEN_FORMS = "use YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, yesterday or tomorrow"
+_WHEN_FORMS = f"use {phrases.EXAMPLES}"
 _YEARS = f"the year must be from {MIN_YEAR} to {MAX_YEAR}"
-_RELATIVE_DAYS = {"yesterday": -1, "today": 0, "tomorrow": 1}
 _SATURDAY = 5
 
 
@@ -326,7 +327,10 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, default_time: time = t
       first occurrence;
     - ``today``, ``yesterday``, ``tomorrow``: that date, counted from ``now``'s
       date in ``tz``, at ``default_time``. They mean a date, exactly as if it had
-      been written out, so ``today`` is 09:00 today even at 08:00 or 17:00.
+      been written out, so ``today`` is 09:00 today even at 08:00 or 17:00;
+    - what people type (``domain/phrases.py``): ``tomorrow 14:00``, ``friday``,
+      ``next tue 10am``, ``in 3 days``, ``2 weeks ago``, ``dec 4``; a day without a
+      time of day is at ``default_time``.
 
     Case and surrounding spaces are ignored. Years outside 1900-2200 are refused.
     Always returns an aware datetime.
@@ -335,9 +339,18 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, default_time: time = t
     stripped = text.strip()
     if not stripped:
         raise CalendarError(f"no date given: {_WHEN_FORMS}")
-    if stripped.lower() in _RELATIVE_DAYS:
-        day = now.astimezone(tz).date() + timedelta(days=_RELATIVE_DAYS[stripped.lower()])
-        return _localize(datetime.combine(day, default_time), tz)
+    local_now = now.astimezone(tz)
+    try:
+        reading = phrases.read_phrase(" ".join(stripped.lower().split()), local_now)
+    except phrases.PhraseError as error:
+        raise CalendarError(f"{error}; {_WHEN_FORMS}") from None
+    if isinstance(reading, datetime):
+        return reading
+    if reading is not None:
+        day, clock = reading
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise CalendarError(f"{_quote(stripped)} is out of range: {_YEARS}")
+        return _localize(datetime.combine(day, default_time if clock is None else clock), tz)
     try:
         value = _read_iso(stripped)
     except ValueError as error:
