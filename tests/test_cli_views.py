@@ -114,7 +114,8 @@ def test_history_has_both_times_the_state_after_and_marks_voided_facts(search: C
         ("EventVoided", VOIDED_ON, VOIDED_ON, "applied", False),
     ]
     text = search.ok("history", "umbrella")
-    assert "VOIDED ApplicationDeclined" in text
+    assert "VOIDED The company declined" in text
+    assert "Applied for Backend Developer at Umbrella; state applied" in text
 
 
 @pytest.mark.parametrize(("options", "expected"), [
@@ -150,8 +151,9 @@ def test_agenda_lists_open_tasks_overdue_first_then_soonest(search: CLI) -> None
         ("initech", "offer-decision", False),       # 1 December
         ("globex", "follow-up-application", False),  # 2 December
     ]
-    lines = search.ok("agenda").splitlines()[1:]
-    assert ["OVERDUE" in line for line in lines] == [True] * 4 + [False] * 2
+    overdue, later = (block.splitlines() for block in search.ok("agenda").split("\n\n"))
+    assert (overdue[0], later[0]) == ("OVERDUE (4)", "LATER (2)")
+    assert ["OVERDUE" in line for line in overdue[2:] + later[2:]] == [True] * 4 + [False] * 2
 
 
 def test_agenda_until_a_date_takes_the_whole_day_and_all_shows_closed_tasks(search: CLI) -> None:

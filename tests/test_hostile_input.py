@@ -263,8 +263,11 @@ def test_control_and_bidi_characters_are_stored_verbatim(av: InProcessCLI) -> No
         CONTROL]
 
 
-VIEWS = [["list"], ["agenda"], ["agenda", "--all"], ["show", "evil"], ["history", "evil"],
-         ["status"], ["status", "evil"], ["compare"], ["practice"]]
+VIEWS = [["list"], ["list", "--wide"], ["agenda"], ["agenda", "--all"], ["show", "evil"],
+         ["history", "evil"], ["status"], ["status", "--wide"], ["status", "evil"], ["compare"],
+         ["practice"]]
+# The board on an 80-column terminal leaves out the company and role (the id names both).
+NO_TYPED_TEXT = (["list"], ["status"])
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=" ".join)
@@ -277,7 +280,7 @@ def test_text_views_send_no_control_characters_to_a_terminal(av: InProcessCLI,
           "--at", "2026-11-03")
     av.ok("offer", "evil", "--salary", "1", "--benefit", CONTROL)
     shown = av.ok(*view, tty=True)
-    if view[0] != "history":  # which shows no typed text
+    if view not in NO_TYPED_TEXT:
         assert "\\x1b[2J" in shown or "\\x1b]0;pwned" in shown  # there, escaped
     leaked = {ch for ch in shown if ch != "\n" and not ch.isprintable()}
     assert not leaked, f"{' '.join(view)} sent {sorted(map(hex, map(ord, leaked)))} to the terminal"

@@ -148,9 +148,9 @@ class Session:
         self.db_path = db_location(path)
 
     def close(self) -> None:
-        from afterview.cli.output import times
+        from afterview.cli.output import render
 
-        times.use_frame(None)
+        render.reset()
         if self._engine is not None:
             self._engine.close()
             self._engine = None

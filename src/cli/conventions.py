@@ -34,7 +34,7 @@ EXAMPLES = {
     "notice": "afterview notice acme",
     "contact": "afterview contact acme \"Ana Ruiz\" --title CTO --email ana@acme.example",
     "void": 'afterview void 0a1b2c3d --reason "recorded on the wrong application"',
-    "agenda": "afterview agenda --until friday",
+    "agenda": "afterview agenda --week",
     "done": 'afterview done acme-backend#1 --note "sent it"',
     "snooze": "afterview snooze acme-backend#1 --until tomorrow",
     "dismiss": 'afterview dismiss acme-backend#1 --reason "they called first"',

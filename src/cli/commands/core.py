@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from afterview.engine.domain.settings import SettingValue
     from afterview.engine.service.api import Result
 
+_WIDE = click.option("--wide", is_flag=True, help="Every column whole, whatever the terminal's width.")
+
 
 @click.command()
 @click.argument("company")
@@ -81,10 +83,13 @@ def echo_recorded(result: Result) -> None:
 @click.command("list")
 @click.option("--state", "state", type=keywords(render.STATE_ORDER), help="Only this state.")
 @click.option("--all", "show_all", is_flag=True, help="Also the discarded applications.")
-def list_(state: str | None, show_all: bool) -> None:
-    """Applications with their state, grouped by state (alias: board); an application that
-    went quiet after your follow-ups is marked, with a suggestion to withdraw."""
+@_WIDE
+def list_(state: str | None, show_all: bool, wide: bool) -> None:
+    """Applications grouped by state: the next step and when it is due, the days in the
+    state, the last contact; an application that went quiet after your follow-ups is marked,
+    with a suggestion to withdraw (alias: board)."""
     s = session()
+    render.use_wide(wide)
     apps = [a for a in s.engine.applications(include_discarded=show_all)
             if state is None or a.state == state]
     now = s.engine.now()
@@ -123,9 +128,11 @@ def show(app: str) -> None:
 @click.argument("app", metavar="APP", required=False, shell_complete=complete_application)
 @click.option("--as-of", metavar="WHEN", help="State as of when things happened.")
 @click.option("--known-at", metavar="WHEN", help="State as the log knew it then.")
-def status(app: str | None, as_of: str | None, known_at: str | None) -> None:
+@_WIDE
+def status(app: str | None, as_of: str | None, known_at: str | None, wide: bool) -> None:
     """State of one or all applications, now or as of a past time."""
     s = session()
+    render.use_wide(wide)
     as_of_time, known_time = when(as_of, "--as-of"), when(known_at, "--known-at")
     if app is not None:
         application = s.engine.status(app, as_of=as_of_time, known_at=known_time)
@@ -145,22 +152,22 @@ def status(app: str | None, as_of: str | None, known_at: str | None) -> None:
 
 @click.command()
 @click.argument("app", metavar="APP", shell_complete=complete_application)
-def history(app: str) -> None:
-    """Every event of an application in order, with the state after each; voided marked.
+@_WIDE
+def history(app: str, wide: bool) -> None:
+    """Every fact of an application in order, one sentence each, with the state after it;
+    voided facts marked, and when it was recorded if that differs from when it happened.
     APP "profile" lists the settings and days off recorded."""
+    from afterview.cli.output.history import history_json, history_text
+    from afterview.cli.output.terminal import page
     from afterview.engine.service.audit import history as history_of
 
     s = session()
+    render.use_wide(wide)
     rows = history_of(s.engine, app)
     if s.as_json:
-        emit_json(rows)
-        return
-    click.echo(render.table(
-        ("#", "event", "occurred", "recorded", "what", "state after"),
-        [(r["position"], r["event_id"][:8], r["occurred_at"][:16].replace("T", " "),
-          r["recorded_at"][:16].replace("T", " "),
-          ("VOIDED " if r["voided"] else "") + r["type"], r["state_after"]) for r in rows],
-    ))
+        emit_json(history_json(rows))
+    else:
+        page(history_text(rows))
 
 
 @click.command()

@@ -17,13 +17,22 @@ if TYPE_CHECKING:
 @click.option("--all", "show_all", is_flag=True, help="Also tasks that are closed.")
 @click.option("--until", "until", metavar="WHEN",
               help="Only tasks due by then (a date alone: by the end of that day).")
-def agenda(show_all: bool, until: str | None) -> None:
-    """Open tasks, overdue first, then soonest first."""
+@click.option("--week", is_flag=True, help="The coming seven days, day by day.")
+@click.option("--wide", is_flag=True, help="Every column whole, whatever the terminal's width.")
+def agenda(show_all: bool, until: str | None, week: bool, wide: bool) -> None:
+    """Open tasks (overdue first, then today, then later) and the interviews of the next
+    seven days."""
+    from datetime import timedelta
+
     from afterview.engine.service.api import agenda as agenda_of
+    from afterview.engine.views.board import interviews_between
 
     s = session()
+    render.use_wide(wide)
     now = s.engine.now()
     limit = when(until, "--until", whole_day=True)
+    if week:
+        limit = min(limit or now + timedelta(days=7), now + timedelta(days=7))
     applications = s.engine.applications()  # the log is replayed once per command
     tasks = agenda_of(applications, now, include_closed=show_all, until=limit)
     if s.as_json:
@@ -31,9 +40,11 @@ def agenda(show_all: bool, until: str | None) -> None:
     elif show_all:
         click.echo(render.table(("task", "due", "status", "id", "what"),
                                 [(t.ref, t.due_at, t.outcome or t.status, t.id, t.title)
-                                 for t in tasks]))
+                                 for t in tasks], optional=("id",), wrap=("what",)))
     else:
-        click.echo(render.agenda(tasks, now))
+        coming = interviews_between(applications, now, min(limit or now + timedelta(days=7),
+                                                            now + timedelta(days=7)))
+        click.echo(render.agenda(tasks, now, coming, week=week))
         from afterview.cli.output.views import negotiation_hints  # offers below target_salary
 
         for hint in negotiation_hints(applications, s.engine.settings):

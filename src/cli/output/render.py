@@ -5,46 +5,43 @@ Colour only on a terminal and never when ``NO_COLOR`` is set.
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import click
-
 from afterview.cli.output import times
+from afterview.cli.output.tables import (  # re-exported: the renderers' one import
+    Styled as Styled,
+)
+from afterview.cli.output.tables import (
+    colour_enabled as colour_enabled,
+)
+from afterview.cli.output.tables import (
+    grouped_table as grouped_table,
+)
+from afterview.cli.output.tables import (
+    paint as paint,
+)
+from afterview.cli.output.tables import (
+    table as table,
+)
+from afterview.cli.output.tables import (
+    terminal_width as terminal_width,
+)
+from afterview.cli.output.tables import (
+    use_wide as use_wide,
+)
 
 if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonObject, OfferTerms
     from afterview.engine.domain.state import Application, OfferRound, Task
+    from afterview.engine.views.board import ComingInterview
 
 STATE_ORDER = ("applied", "interviewing", "offered", "negotiating", "accepted", "withdrawn",
                "declined")
 _STATE_COLOURS = {"offered": "green", "negotiating": "yellow", "accepted": "bright_green",
                   "declined": "red", "withdrawn": "bright_black", "interviewing": "cyan"}
-
-
-def colour_enabled() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-class Styled(str):
-    """Text coloured by ``paint``; ``plain`` is what shows, for widths in tables."""
-
-    plain: str
-
-    def __new__(cls, styled: str, plain: str) -> Styled:
-        made = super().__new__(cls, styled)
-        made.plain = plain
-        return made
-
-
-def paint(text: str, colour: str | None = None, *, bold: bool = False) -> str:
-    if not colour_enabled() or (colour is None and not bold):
-        return text
-    return Styled(click.style(text, fg=colour, bold=bold), text)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -109,47 +106,10 @@ def task_json(task: Task, now: datetime) -> JsonObject:
 # Tables
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Left-aligned columns separated by two spaces; long cells are cut with an ellipsis."""
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for index, value in enumerate(row):
-            widths[index] = min(max(widths[index], _visible(value)), 60)
-    head = "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))
-    lines = [paint(head.rstrip(), bold=True)]
-    for row in cells:
-        lines.append("  ".join(_fit(v, w) for v, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines)
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, datetime):
-        return short_time(value)
-    if isinstance(value, Styled) and _printable(value.plain) == value.plain:
-        return value  # our own colour codes: kept, while any typed in are neutralised
-    return _printable(str(value.plain if isinstance(value, Styled) else value))
-
-
-def _printable(text: str) -> str:
-    # Control characters in typed text (escape sequences) must not reach the terminal: a
-    # cell shows each as its escape, and a line break too (a cell is one line).
-    from afterview.engine.io.text import shown
-
-    return shown(text)
-
-
-def _visible(text: str) -> int:
-    return len(text.plain) if isinstance(text, Styled) else len(text)
-
-
-def _fit(text: str, width: int) -> str:
-    if _visible(text) > width:
-        plain = text.plain if isinstance(text, Styled) else text
-        return plain[: width - 1] + "…"
-    return text + " " * (width - _visible(text))
+def reset() -> None:
+    """Forget the per-command layout (--wide, the time frame): each command starts afresh."""
+    use_wide(False)
+    times.use_frame(None)
 
 
 def short_time(moment: datetime, *, relative: bool = True) -> str:
@@ -167,36 +127,80 @@ def state_label(state: str) -> str:
 
 
 def board(apps: Sequence[Application], now: datetime | None = None) -> str:
-    """Applications grouped by state, in lifecycle order; with ``now``, the ones gone quiet
-    (a follow-up, and the follow-up after it, met with silence) are marked."""
+    """Applications grouped by state, in lifecycle order: each with its next step and when
+    it is due, the days in its state and the last contact; the ones gone quiet (a
+    follow-up, and the follow-up after it, met with silence) are marked."""
+    from afterview.engine.views.board import last_contact_at, soonest_task
+
     if not apps:
         return "No applications yet. Start with: afterview apply COMPANY ROLE"
-    quiet = [] if now is None else [a for a in apps if a.gone_quiet(now)]
-    blocks = []
+    now = now or times.now() or max(a.last_event_at or datetime.min for a in apps)
+    quiet = [a for a in apps if a.gone_quiet(now)]
+    groups = []
     for state in STATE_ORDER:
         group = sorted((a for a in apps if a.state == state),
                        key=lambda a: a.last_event_at or datetime.min)
         if not group:
             continue
         heading = paint(f"{state.upper()} ({len(group)})", _STATE_COLOURS.get(state), bold=True)
-        rows = [(a.id + (" (gone quiet)" if a in quiet else "")
-                 + (" (discarded)" if a.discarded is not None else ""),
-                 a.company, a.role, a.updated_at, len(a.open_tasks())) for a in group]
-        blocks.append(heading + "\n" + table(("id", "company", "role", "since", "tasks"), rows))
-    blocks += [f"{a.id} has gone quiet after your follow-ups: consider 'afterview withdraw {a.id}'"
-               for a in quiet]
-    return "\n\n".join(blocks)
+        rows = []
+        for app in group:
+            step, contact = soonest_task(app), last_contact_at(app)
+            rows.append((app.id + (" (gone quiet)" if app in quiet else "")
+                         + (" (discarded)" if app.discarded is not None else ""),
+                         app.company, app.role, step.kind if step else "-",
+                         times.local(step.due_at).date() if step else None,
+                         times.days_ago(app.updated_at),
+                         times.local(contact).date() if contact else None))
+        groups.append((heading, rows))
+    table_text = grouped_table(("id", "company", "role", "next step", "due", "days",
+                                "last contact"), groups, optional=("role", "company"),
+                               cut_first=("id",))
+    hints = [f"{a.id} has gone quiet after your follow-ups: consider 'afterview withdraw {a.id}'"
+             for a in quiet]
+    return "\n\n".join([table_text, *hints])
 
 
-def agenda(tasks: Sequence[Task], now: datetime) -> str:
-    """Open tasks, overdue first, then soonest first."""
-    if not tasks:
-        return "Nothing to do: no open tasks."
-    ordered = sorted(tasks, key=lambda t: (t.due_at > now, t.due_at))
-    rows = []
-    for task in ordered:
-        overdue = task.due_at <= now
-        words = " ".join(w for w, shown in (("OVERDUE", overdue), ("fired", task.fired)) if shown)
-        mark = paint(words, "red", bold=True) if overdue else words
-        rows.append((task.ref, task.due_at, mark, task.id, task.title))
-    return table(("task", "due", "", "id", "what"), rows)
+_AGENDA_COLUMNS = ("task", "due", "", "what", "id")
+
+
+def agenda(tasks: Sequence[Task], now: datetime, interviews: Sequence[ComingInterview] = (),
+           *, week: bool = False) -> str:
+    """Overdue tasks, then today (tasks and interviews), then what comes later: the other
+    tasks and the interviews of the next seven days; with ``week``, the coming seven days
+    one by one. A task is shown by its short reference (APP#n)."""
+    if not tasks and not interviews:
+        return "Nothing to do: no open tasks and no interviews coming."
+    today = times.local(now).date()
+    overdue = [t for t in tasks if t.due_at <= now]
+    entries = [(t.due_at, _task_row(t, now)) for t in tasks if t.due_at > now]
+    entries += [(i.at, _interview_row(i)) for i in interviews]
+    entries.sort(key=lambda entry: entry[0])
+    groups = [(paint(f"OVERDUE ({len(overdue)})", "red", bold=True),
+               [_task_row(t, now) for t in sorted(overdue, key=lambda t: t.due_at)])]
+    days = sorted({times.local(at).date() for at, _ in entries} | {today})
+    for day in days if week else [today]:
+        rows = [row for at, row in entries if times.local(at).date() == day]
+        name = "TODAY" if day == today else times.day_text(day).upper()
+        groups.append((paint(f"{name} ({len(rows)})", bold=True), rows))
+    if not week:
+        later = [row for at, row in entries if times.local(at).date() > today
+                 and (row[0] != "interview" or at <= now + timedelta(days=7))]
+        groups.append((paint(f"LATER ({len(later)})", bold=True), later))
+    return grouped_table(_AGENDA_COLUMNS, [g for g in groups if g[1]], wrap=("what",),
+                         optional=("id",))
+
+
+def _task_row(task: Task, now: datetime) -> tuple[object, ...]:
+    overdue = task.due_at <= now
+    words = " ".join(w for w, shown in (("OVERDUE", overdue), ("fired", task.fired)) if shown)
+    return (task.ref, task.due_at, paint(words, "red", bold=True) if overdue else words,
+            task.title, task.id)
+
+
+def _interview_row(interview: ComingInterview) -> tuple[object, ...]:
+    how = f", {interview.kind}" if interview.kind else ""
+    people = f" with {', '.join(interview.interviewers)}" if interview.interviewers else ""
+    return ("interview", interview.at, "",
+            f"Interview round {interview.round} at {interview.company} "
+            f"({interview.role}){how}{people}", None)

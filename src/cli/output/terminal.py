@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+import click
+
 # The only escape sequences afterview writes itself: colour, bold and reset (click.style).
 _OWN_STYLES = re.compile(r"\x1b\[(?:0|1|3[0-7]|9[0-7])m")
 
@@ -49,7 +51,7 @@ class _GuardedTerminal:
         self._inner = inner
 
     def write(self, text: str) -> int:
-        from afterview.cli.output.render import colour_enabled
+        from afterview.cli.output.tables import colour_enabled
 
         if not isinstance(text, str):
             raise TypeError("write() argument must be str")
@@ -94,3 +96,19 @@ def guarded_stdout() -> Iterator[None]:
             sys.stdout = out
         if isinstance(sys.stderr, _GuardedTerminal):
             sys.stderr = err
+
+
+def page(text: str) -> None:
+    """Long output through the pager ($PAGER, as click's) on a terminal; never into a pipe."""
+    from afterview.cli.output.tables import colour_enabled
+
+    rows = None
+    if sys.stdout.isatty() and sys.stdin.isatty():
+        import shutil
+
+        rows = shutil.get_terminal_size().lines
+    if rows is None or text.count("\n") < rows - 1:
+        click.echo(text)
+        return
+    # The pager is another process: the text is made safe here, not by the guarded stdout.
+    click.echo_via_pager(terminal_safe(text, colour=colour_enabled()))

@@ -42,6 +42,12 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else local(moment).isoformat()
 
 
+def now() -> datetime | None:
+    """The session's now (AFTERVIEW_NOW or the clock), if a database is open."""
+    frame = _now_and_zone()
+    return None if frame is None else frame[0]
+
+
 def today() -> date | None:
     frame = _now_and_zone()
     return None if frame is None else frame[0].astimezone(frame[1]).date()

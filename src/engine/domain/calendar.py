@@ -371,10 +371,16 @@ def parse_deadline(text: str, *, now: datetime, tz: ZoneInfo,
 
 
 def names_a_day(text: str) -> bool:
-    """Whether ``text`` is a date without a time of day (``2026-11-30``, ``tomorrow``)."""
+    """Whether ``text`` is a date without a time of day (``2026-11-30``, ``tomorrow``,
+    ``friday``, ``in 3 days``)."""
     stripped = text.strip()
-    if stripped.lower() in _RELATIVE_DAYS:
-        return True
+    try:  # any moment will do: whether a phrase names a time of day does not depend on it
+        reading = phrases.read_phrase(" ".join(stripped.lower().split()),
+                                      datetime(2026, 1, 5, tzinfo=UTC))
+    except phrases.PhraseError:
+        return False
+    if reading is not None:
+        return not isinstance(reading, datetime) and reading[1] is None
     try:
         return not isinstance(_read_iso(stripped), datetime)
     except ValueError:

@@ -1,12 +1,15 @@
-"""The board and the agenda as a person sees them in a browser: one column per state, one
+"""The board and the agenda as a person sees them: in a browser, one column per state, one
 card per application with its next step, how long it has been in its state, and whether it
-has gone quiet (``Application.gone_quiet``: a follow-up met silence); the agenda in
-sections (overdue, today, upcoming) with the interviews to come."""
+has gone quiet (``Application.gone_quiet``: a follow-up met silence), and the agenda in
+sections (overdue, today, upcoming) with the interviews to come; on the command line, each
+application's soonest task and last contact with the company, and the interviews of a
+stretch of days."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 import attrs
 
@@ -102,3 +105,44 @@ def agenda(apps: Iterable[Application], now: datetime, tz: tzinfo) -> Agenda:
         upcoming=[t for t in tasks if t.due_at > now and t.due_at.astimezone(tz).date() > today],
         interviews=interviews,
     )
+
+
+# ---------------------------------------------------------------------------
+# The command line's board and agenda
+
+_OPEN_STATES = ("applied", "interviewing", "offered", "negotiating")
+
+
+def soonest_task(app: Application) -> Task | None:
+    """The open task due soonest."""
+    return min(app.open_tasks(), key=lambda t: t.due_at, default=None)
+
+
+def last_contact_at(app: Application) -> datetime | None:
+    """The last time you and the company were in touch: the application, an interview held,
+    a thank-you or follow-up, an offer or counter, a request for feedback."""
+    moments = [app.applied_at, app.feedback_requested_at, *app.thank_yous, *app.follow_ups,
+               *(i.held_at for i in app.interviews), *(r.at for r in app.rounds)]
+    return max((m for m in moments if m is not None), default=None)
+
+
+class ComingInterview(NamedTuple):
+    application: str
+    company: str
+    role: str
+    round: int
+    at: datetime
+    kind: str | None
+    interviewers: tuple[str, ...]
+
+
+def interviews_between(apps: Iterable[Application], start: datetime,
+                       end: datetime) -> list[ComingInterview]:
+    """Interviews scheduled (not held) from ``start`` to ``end``, soonest first."""
+    found = [ComingInterview(app.id, app.company, app.role, i.round, i.scheduled_for, i.kind,
+                             i.interviewers)
+             for app in apps if app.state in _OPEN_STATES
+             for i in app.interviews
+             if i.held_at is None and i.scheduled_for is not None
+             and start <= i.scheduled_for <= end]
+    return sorted(found, key=lambda c: c.at)
