@@ -21,7 +21,7 @@ def test_a_discarded_application_leaves_every_view_but_show_history_and_list_all
     assert len(cli.json("show", "acme-twice")["tasks"]) == 1
 
     out = cli.ok("discard", "acme-twice", "--reason", "entered twice")
-    assert out.startswith("acme-twice: offered")
+    assert out.startswith("acme-twice: still offered")
     assert ids(cli.json("list")) == {"acme"}
     assert ids(cli.json("list", "--all")) == {"acme", "acme-twice"}
     assert "acme-twice" not in cli.ok("list") and "(discarded)" in cli.ok("list", "--all")

@@ -41,14 +41,14 @@ def test_tasks_have_short_references_that_done_snooze_and_dismiss_take(cli: CLI)
     assert set(refs) == {"acme-corp-backend-engineer#2", "globex-data-engineer#1"}
     assert "acme-corp-backend-engineer#2" in cli.ok("agenda")
 
-    assert cli.ok("done", "acme#2").startswith("acme-corp-backend-engineer#2 (debrief-")
+    assert cli.ok("done", "acme#2").startswith("Task acme-corp-backend-engineer#2 (debrief-")
     assert "unknown task acme-corp-backend-engineer#9" in cli.refused("done", "acme#9", code=1)
     assert "is already done" in cli.refused("done", "acme#2", code=1)
     cli.ok("snooze", "glob#1", "--until", "2026-12-15")
     cli.ok("dismiss", "globex-data-engineer#1")
     # A prefix of a task id matches open tasks only: the closed follow-up is not ambiguous.
     cli.ok("apply", "Initech", "SRE", "--at", "2026-11-02")
-    assert cli.ok("done", "follow-up-app").startswith("initech-sre#1")
+    assert cli.ok("done", "follow-up-app").startswith("Task initech-sre#1")
 
     # References stay the same across replays and voids.
     before = {t["id"]: t["ref"] for t in cli.json("agenda", "--all")}

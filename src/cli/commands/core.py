@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -49,8 +50,12 @@ def apply(company: str, role: str, application_id: str | None, source: str | Non
     )
     if s.as_json:
         emit_json(views.application_json(result.application))
-    else:
-        click.echo(result.application.id)
+        return
+    click.echo(result.application.id)
+    if sys.stdout.isatty():  # in a pipe, the id alone: id=$(afterview apply ...)
+        from afterview.cli.output.confirm import fact_lines
+
+        click.echo("\n".join(fact_lines(result.application, None, result.facts)[1:]))
 
 
 @click.command()
@@ -66,18 +71,23 @@ def note(app: str, text: str, at: str | None) -> None:
 
 def record_fact(app: str, event: Event, at: str | None) -> None:
     """Record one fact and print what changed: shared by every fact-entering command."""
-    echo_recorded(session().engine.record(app, event, at=when(at)))
+    s = session()
+    before = s.engine.application(app).state if not s.as_json else None
+    echo_recorded(s.engine.record(app, event, at=when(at)), before)
 
 
-def echo_recorded(result: Result) -> None:
-    """What a recorded fact changed: the state, the tasks it scheduled here and elsewhere."""
+def echo_recorded(result: Result, before: str | None = None) -> None:
+    """What a recorded fact changed: the state (from ``before``), the fact in words with its
+    time, the tasks it scheduled or closed here and elsewhere."""
+    from afterview.cli.output.confirm import fact_lines
+
     s = session()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if s.as_json:
         emit_json(views.application_json(result.application, s.engine.now(), detail=True))
         return
-    click.echo("\n".join(views.confirmation(result.application, result.facts)))
+    click.echo("\n".join(fact_lines(result.application, before, result.facts)))
 
 
 @click.command("list")

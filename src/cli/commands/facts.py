@@ -140,9 +140,11 @@ def interview(app: str, on: str | None, round_: int | None, kind: str | None,
         raise Refused("--reason goes with --cancel")
     assert on is not None
     scheduled_for = required_when(on, "--on")
-    echo_recorded(session().engine.schedule_interview(
+    engine = session().engine
+    before = engine.application(app).state
+    echo_recorded(engine.schedule_interview(
         app, scheduled_for, round=round_, kind=kind, interviewers=interviewers, by=by,
-        at=when(at)))
+        at=when(at)), before)
 
 
 @click.command()
@@ -213,9 +215,10 @@ def offer(app: str, respond_by: str | None, at: str | None,
     """Record an offer; while offered or negotiating, the company's revised offer, which keeps
     every term it does not repeat. Without terms, the offer is recorded as terms not known."""
     respond_at, whole_day = deadline(respond_by, "--respond-by")
-    echo_recorded(session().engine.receive_offer(app, given_terms(terms) or None,
-                                                 respond_by=respond_at, whole_day=whole_day,
-                                                 at=when(at)))
+    engine = session().engine
+    before = engine.application(app).state
+    echo_recorded(engine.receive_offer(app, given_terms(terms) or None, respond_by=respond_at,
+                                       whole_day=whole_day, at=when(at)), before)
 
 
 @click.command("ask-time")
@@ -378,20 +381,23 @@ def contact(app: str, name: str, title: str | None, email: str | None, at: str |
 def void(event_id: str, reason: str, at: str | None) -> None:
     """Void a mistaken fact: it stays in the log, replay skips it."""
     from afterview.cli.context import emit_json
-    from afterview.cli.output import render, views
+    from afterview.cli.output import views
 
     s = session()
+    from afterview.engine.domain.state import PROFILE_STREAM
+
+    target = s.engine.resolve_event(event_id)
+    result_before = (None if target.stream_id == PROFILE_STREAM  # refused by void below
+                     else s.engine.application(target.stream_id).state)
     result = s.engine.void(event_id, reason, at=when(at))
     if s.as_json:
         emit_json(views.application_json(result.application, s.engine.now(), detail=True))
     else:
-        from afterview.engine.domain.events import EventVoided
+        from afterview.cli.output.confirm import state_change
+        from afterview.cli.output.sentences import sentence
 
-        correction = result.facts[0].event
-        assert isinstance(correction, EventVoided)
-        voided = correction.event_id
-        click.echo(f"voided {voided} in {result.application.id}: now "
-                   f"{render.state_label(result.application.state)}")
+        click.echo(f"Voided {target.event_id}: {sentence(target.type, target.data)}.")
+        click.echo(state_change(result.application, result_before))
 
 
 COMMANDS = [interview, debrief, thanks, follow_up, offer, ask_time, counter, accept, start_date,

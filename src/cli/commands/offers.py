@@ -223,7 +223,9 @@ def practice(company: str | None) -> None:
             f"  you answered: {q.answer or '-'}",
             f"  better: {q.better or '-'}",
         ]))
-    click.echo("\n\n".join(blocks))
+    from afterview.cli.output.terminal import page
+
+    page("\n\n".join(blocks))
 
 
 COMMANDS = [compare, draft, practice]

@@ -70,7 +70,7 @@ def snooze(task: str, until: str) -> None:
     moved_to = when(until, "--until")
     assert moved_to is not None
     result = session().engine.snooze_task(task, moved_to)
-    _echo_task(result, f"due {render.short_time(moved_to)}")
+    _echo_task(result, f"now due {render.short_time(moved_to)}")
 
 
 @click.command()
@@ -95,7 +95,9 @@ def _echo_task(result: Result, verb: str) -> None:
     if s.as_json:
         emit_json(render.task_json(task, s.engine.now()))
     else:
-        click.echo(f"{task.ref} ({task.id}): {verb} ({task.title})")
+        from afterview.cli.output.confirm import task_line
+
+        click.echo(task_line(task, verb))
 
 
 COMMANDS = [agenda, done, snooze, dismiss]

@@ -36,6 +36,10 @@ def _names(names: Any, people: People) -> str:
     return ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
+def _by(who: str) -> str:
+    return "you" if who == "me" else "the company" if who == "company" else who
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
@@ -91,6 +95,16 @@ def _contact(d: Mapping[str, Any], _p: People) -> str:
 _SENTENCES: dict[str, Callable[[Mapping[str, Any], People], str]] = {
     "ApplicationSubmitted": _submitted,
     "InterviewScheduled": _scheduled,
+    "InterviewRescheduled": lambda d, _p: (f"Interview round {d.get('round')} moved to "
+                                           f"{_when(d.get('scheduled_for'))}"
+                                           + _then(d.get("by") and f"by {_by(d['by'])}", ", ")),
+    "InterviewCancelled": lambda d, _p: (f"Interview round {d.get('round')} cancelled"
+                                         + _then(d.get("by") and f"by {_by(d['by'])}", " ")
+                                         + _then(d.get("reason"))),
+    "ApplicationDiscarded": lambda d, _p: "Discarded" + _then(d.get("reason")),
+    "StartDateRecorded": lambda d, _p: f"Start date recorded: {_day(d.get('start_date'))}",
+    "DaysOffRecorded": lambda d, _p: (f"Days off from {_day(d.get('from'))} to {_day(d.get('to'))}"
+                                      + _then(d.get("reason"))),
     "InterviewHeld": _held,
     "ThankYouSent": lambda d, p: "Thank-you note sent" + _then(_names(d.get("to"), p), " to "),
     "FollowUpSent": lambda d, _p: "Followed up" + _then(d.get("note")),

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonObject, OfferTerms
     from afterview.engine.domain.offers import AcceptancePlan, NegotiationAid
     from afterview.engine.domain.settings import Settings
-    from afterview.engine.domain.state import Application, Fact, Interview, OfferRound
+    from afterview.engine.domain.state import Application, Interview, OfferRound
 
 
 def show_text(app: Application, now: datetime, settings: Settings,
@@ -71,38 +71,6 @@ def interview_line(interview: Interview) -> str:
     people = f" with {', '.join(interview.interviewers)}" if interview.interviewers else ""
     return (f"interview round {interview.round} {state} "
             f"{render.short_time(when) if when else ''}{people}")
-
-
-def confirmation(app: Application, facts: Sequence[Fact]) -> list[str]:
-    """What a fact-entering command changed: the state, what moved, the deadlines it set and
-    when each task falls due (by its short reference), and the tasks elsewhere."""
-    from afterview.engine.domain import events as ev
-
-    lines = [f"{app.id}: {render.state_label(app.state)}"]
-    for fact in facts:
-        event = fact.event
-        if fact.stream_id != app.id:
-            if isinstance(event, ev.TaskScheduled):
-                lines.append(f"  task {event.task_id} on {fact.stream_id}: {event.title}")
-            elif isinstance(event, ev.TaskClosed):
-                lines.append(f"  closed {event.task_id} on {fact.stream_id} ({event.note})")
-            continue
-        if isinstance(event, ev.TaskScheduled | ev.TaskSnoozed):
-            task = app.tasks.get(event.task_id)
-            ref = f"{task.ref} ({task.id})" if task is not None else event.task_id
-            if isinstance(event, ev.TaskScheduled):
-                lines.append(f"  task {ref} due {render.short_time(event.due_at)}: {event.title}")
-            else:
-                lines.append(f"  task {ref} now due {render.short_time(event.until)}")
-        elif isinstance(event, ev.InterviewRescheduled):
-            lines.append(f"  round {event.round} moved to {render.long_time(event.scheduled_for)}")
-        elif isinstance(event, ev.OfferReceived) and event.respond_by is not None:
-            lines.append(f"  deadline {render.long_time(event.respond_by)}")
-        elif isinstance(event, ev.DecisionTimeRequested):
-            lines.append(f"  deadline {render.long_time(event.until)}")
-        elif isinstance(event, ev.StartDateRecorded):
-            lines.append(f"  start date {event.start_date:%a} {event.start_date.isoformat()}")
-    return lines
 
 
 # ---------------------------------------------------------------------------
