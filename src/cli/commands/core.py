@@ -117,7 +117,7 @@ board = click.Command("board", callback=list_.callback, params=list_.params,
 @click.argument("app", metavar="APP", shell_complete=complete_application)
 def show(app: str) -> None:
     """One application: facts so far, offer terms, open tasks."""
-    from afterview.cli.output.views import show_text
+    from afterview.cli.output.show import show_text
 
     s = session()
     application, others = s.engine.with_others(app)

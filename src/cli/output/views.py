@@ -1,6 +1,6 @@
-"""Readable views of one application for ``show``: its facts, every offer and counter, the
-negotiation aid while an offer is below your target, and the plan after acceptance; plus
-the same offer parts as JSON for ``show --json`` and the negotiation hints of ``agenda``.
+"""The offer parts of ``show`` (every offer and counter, the negotiation aid while an offer
+is below your target, the plan after acceptance), the same as JSON for ``show --json``,
+and the negotiation hints of ``agenda``.
 """
 
 from __future__ import annotations
@@ -18,45 +18,6 @@ if TYPE_CHECKING:
     from afterview.engine.domain.offers import AcceptancePlan, NegotiationAid
     from afterview.engine.domain.settings import Settings
     from afterview.engine.domain.state import Application, Interview, OfferRound
-
-
-def show_text(app: Application, now: datetime, settings: Settings,
-              others: Sequence[Application] = (), calendar: WorkCalendar | None = None) -> str:
-    from afterview.engine.domain.offers import acceptance_plan, negotiation_aid
-
-    lines = [
-        render.paint(f"{app.company} — {app.role}", bold=True),
-        f"id: {app.id}    state: {render.state_label(app.state)}"
-        f" (since {render.short_time(app.updated_at) if app.updated_at else '-'})",
-    ]
-    if app.applied_at:
-        lines.append(f"applied: {render.short_time(app.applied_at)}"
-                     + (f" via {app.source}" if app.source else ""))
-    for label, value in (("url", app.url), ("location", app.location)):
-        if value:
-            lines.append(f"{label}: {value}")
-    if app.contacts:
-        lines.append("contacts: " + ", ".join(
-            c.name + (f" ({c.title})" if c.title else "") for c in app.contacts))
-    if app.discarded is not None:
-        lines.append(render.paint(f"DISCARDED: {app.discarded} (void the discard to restore it)",
-                                  "red", bold=True))
-    for interview in app.interviews:
-        lines.append(interview_line(interview))
-    lines += round_lines(app)
-    for at, text in app.notes:
-        lines.append(f"note {render.short_time(at)}: {text}")
-    aid = negotiation_aid(app, settings)
-    if aid is not None:
-        lines += ["", *negotiation_lines(aid, app.id)]
-    plan = acceptance_plan(app, others, settings, calendar)
-    if plan is not None:
-        lines += ["", *plan_lines(plan, now)]
-    tasks = app.open_tasks()
-    if tasks:
-        lines.append("")
-        lines.append(render.agenda(tasks, now))
-    return "\n".join(lines)
 
 
 def interview_line(interview: Interview) -> str:
@@ -311,7 +272,7 @@ def application_json(app: Application, now: datetime | None = None,
         "updated_at": render.iso(app.last_event_at),
         "state_since": render.iso(app.updated_at),
         "discarded": app.discarded is not None,
-        "gone_quiet": now is not None and app.gone_quiet(now),
+        **_board_json(app, now),
     }
     if detail:
         assert now is not None
@@ -324,6 +285,39 @@ def application_json(app: Application, now: datetime | None = None,
             "offer": render.offer_json(app.offer),
             "tasks": [render.task_json(t, now) for t in sorted(app.open_tasks(),
                                                          key=lambda t: t.due_at)],
+            "closed_tasks": [render.task_json(t, now) for t in app.tasks.values()
+                             if not t.is_open],
+            "interviews": [_interview_json(i) for i in app.interviews],
+            "notes": [{"at": render.iso(at), "text": text} for at, text in app.notes],
+            "feedback": list(app.feedback),
+            "feedback_requested_at": render.iso(app.feedback_requested_at),
+            "reflections": list(app.reflections),
         })
         data.update(offer_details_json(app, now, settings, others, calendar))
     return data
+
+
+def _board_json(app: Application, now: datetime | None) -> JsonObject:
+    """What the board shows beside the state: the next step, the last contact, gone quiet."""
+    from afterview.engine.views.board import last_contact_at, soonest_task
+
+    now = now or times.now()
+    step = soonest_task(app)
+    return {
+        "next_step": None if step is None or now is None else render.task_json(step, now),
+        "last_contact_at": render.iso(last_contact_at(app)),
+        "gone_quiet": now is not None and app.gone_quiet(now),
+    }
+
+
+def _interview_json(interview: Interview) -> JsonObject:
+    return {
+        "round": interview.round,
+        "kind": interview.kind,
+        "scheduled_for": render.iso(interview.scheduled_for),
+        "held_at": render.iso(interview.held_at),
+        "interviewers": list(interview.interviewers),
+        "questions": [{"question": q.question, "answer": q.answer, "better": q.better}
+                      for q in interview.questions],
+        "note": interview.note,
+    }

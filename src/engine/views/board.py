@@ -143,6 +143,6 @@ def interviews_between(apps: Iterable[Application], start: datetime,
                              i.interviewers)
              for app in apps if app.state in _OPEN_STATES
              for i in app.interviews
-             if i.held_at is None and i.scheduled_for is not None
+             if i.held_at is None and i.cancelled_at is None and i.scheduled_for is not None
              and start <= i.scheduled_for <= end]
     return sorted(found, key=lambda c: c.at)
