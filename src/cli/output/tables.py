@@ -82,7 +82,7 @@ def grouped_table(headers: Sequence[str], groups: Sequence[tuple[str | None, Ite
     """Several tables with the same columns, one under each heading, sharing their widths."""
     sections = [(heading, [[_cell(v) for v in row] for row in rows]) for heading, rows in groups]
     every_row = [row for _, cells in sections for row in cells]
-    kept = _kept_columns(list(headers), every_row, optional)
+    kept = _kept_columns(list(headers), every_row, optional, cut_first)
     headers = [headers[i] for i in kept]
     sections = [(heading, [[row[i] for i in kept] for row in cells]) for heading, cells in sections]
     widths = [len(h) for h in headers]
@@ -108,21 +108,29 @@ def grouped_table(headers: Sequence[str], groups: Sequence[tuple[str | None, Ite
     return "\n\n".join(blocks)
 
 
-def _kept_columns(headers: list[str], cells: list[list[str]], optional: Sequence[str]) -> list[int]:
-    """The columns shown: the optional ones left out, in order, until the table fits."""
+def _kept_columns(headers: list[str], cells: list[list[str]], optional: Sequence[str],
+                  cut_first: Sequence[str]) -> list[int]:
+    """The columns shown: the optional ones left out, in order, until the table fits once
+    the ``cut_first`` columns are narrowed as far as they may be."""
     kept = list(range(len(headers)))
     available = terminal_width()
     for name in optional:
-        if available is None or _natural_width(headers, cells, kept) <= available:
+        if available is None or _narrowest_width(headers, cells, kept, cut_first) <= available:
             break
         kept.remove(headers.index(name))
     return kept
 
 
-def _natural_width(headers: Sequence[str], cells: list[list[str]], kept: list[int]) -> int:
-    widths = [min(max([len(headers[i]), *(_visible(row[i]) for row in cells)]),
-                  max(_CELL_CAP, len(headers[i]))) for i in kept]
-    return sum(widths) + 2 * (len(kept) - 1)
+def _narrowest_width(headers: Sequence[str], cells: list[list[str]], kept: list[int],
+                     cut_first: Sequence[str]) -> int:
+    total = 2 * (len(kept) - 1)
+    for i in kept:
+        width = min(max([len(headers[i]), *(_visible(row[i]) for row in cells)]),
+                    max(_CELL_CAP, len(headers[i])))
+        if headers[i] in cut_first:
+            width = min(width, max(_MIN_CUT, len(headers[i])))
+        total += width
+    return total
 
 
 def _row_lines(row: list[str], widths: list[int], wrapped: set[int]) -> list[str]:
