@@ -185,6 +185,7 @@ FACT_ARGV: dict[str, list[str]] = {
     "InterviewCancelled": ["interview", "APP", "--cancel"],
     "StartDateRecorded": ["start-date", "APP", "2027-01-11"],
     "ApplicationDiscarded": ["discard", "APP", "--reason", "entered twice"],
+    "ApplicationDetailsChanged": ["edit", "APP", "--priority", "1"],
 }
 # The facts that lead from a new application to each state.
 PATHS: dict[str, list[str]] = {

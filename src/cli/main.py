@@ -22,6 +22,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "facts": ("interview", "debrief", "thanks", "follow-up", "offer", "ask-time", "counter",
               "accept", "start-date", "withdraw", "declined", "discard", "feedback", "reflect",
               "notice", "contact", "void", "vacation"),
+    "details": ("edit",),
+    "find": ("search", "contacts"),
     "tasks": ("agenda", "done", "snooze", "dismiss"),
     "offers": ("compare", "draft", "practice"),
     "running": ("daemon", "tick"),

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from afterview.cli.commands.details import detail_options, details
+from afterview.cli.commands.recording import record_fact
 from afterview.cli.context import (
     Refused,
     complete_application,
@@ -19,9 +21,12 @@ from afterview.cli.context import (
 from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
-    from afterview.engine.domain.events import Event, JsonValue
+    from afterview.engine.domain.events import JsonValue
     from afterview.engine.domain.settings import SettingValue
-    from afterview.engine.service.api import Result
+
+# The orders of list --sort (engine/views/search.py SORT_KEYS; named here so that building
+# the command line imports no engine module).
+SORTS = ("id", "company", "applied", "updated", "priority", "state")
 
 _WIDE = click.option("--wide", is_flag=True, help="Every column whole, whatever the terminal's width.")
 
@@ -34,18 +39,23 @@ _WIDE = click.option("--wide", is_flag=True, help="Every column whole, whatever 
 @click.option("--url", help="The job posting.")
 @click.option("--location", help="Where the job is.")
 @click.option("--contact", "contacts", multiple=True, metavar="NAME", help="A person there (repeatable).")
+@detail_options()
 @click.option("--at", "at", metavar="WHEN", help="When you applied (default: now).")
 @click.option("--again", is_flag=True,
               help="Apply again to a company and role you applied for in the last 60 days.")
 def apply(company: str, role: str, application_id: str | None, source: str | None,
           url: str | None, location: str | None, contacts: tuple[str, ...],
-          at: str | None, again: bool) -> None:
-    """Record that you applied for ROLE at COMPANY; prints the new application's id."""
+          tags: tuple[str, ...], priority: int | None, jd: str | None,
+          salary_range: str | None, referred_by: str | None, at: str | None,
+          again: bool) -> None:
+    """Record that you applied for ROLE at COMPANY; prints the new application's id (on a
+    terminal, also the follow-up it scheduled)."""
     from afterview.engine.domain.events import ApplicationSubmitted
 
     s = session()
     result = s.engine.apply(
-        ApplicationSubmitted(company.strip(), role.strip(), source, url, location, contacts),
+        ApplicationSubmitted(company.strip(), role.strip(), source, url, location, contacts,
+                             **details(tags, priority, jd, salary_range, referred_by)),
         application_id=application_id, at=when(at), again=again,
     )
     if s.as_json:
@@ -69,44 +79,33 @@ def note(app: str, text: str, at: str | None) -> None:
     record_fact(app, NoteAdded(text), at)
 
 
-def record_fact(app: str, event: Event, at: str | None) -> None:
-    """Record one fact and print what changed: shared by every fact-entering command."""
-    s = session()
-    before = s.engine.application(app).state if not s.as_json else None
-    echo_recorded(s.engine.record(app, event, at=when(at)), before)
-
-
-def echo_recorded(result: Result, before: str | None = None) -> None:
-    """What a recorded fact changed: the state (from ``before``), the fact in words with its
-    time, the tasks it scheduled or closed here and elsewhere."""
-    from afterview.cli.output.confirm import fact_lines
-
-    s = session()
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if s.as_json:
-        emit_json(views.application_json(result.application, s.engine.now(), detail=True))
-        return
-    click.echo("\n".join(fact_lines(result.application, before, result.facts)))
-
-
 @click.command("list")
 @click.option("--state", "state", type=keywords(render.STATE_ORDER), help="Only this state.")
 @click.option("--all", "show_all", is_flag=True, help="Also the discarded applications.")
+@click.option("--company", metavar="C", help="Only companies whose name contains C (any case).")
+@click.option("--tag", "tags", multiple=True, metavar="T",
+              help="Only those with this tag (repeatable: all of them).")
+@click.option("--since", metavar="WHEN", help="Only those you applied for since then.")
+@click.option("--sort", type=keywords(SORTS),
+              help="Order within each state (JSON: the order).")
 @_WIDE
-def list_(state: str | None, show_all: bool, wide: bool) -> None:
+def list_(state: str | None, show_all: bool, company: str | None, tags: tuple[str, ...],
+          since: str | None, sort: str | None, wide: bool) -> None:
     """Applications grouped by state: the next step and when it is due, the days in the
     state, the last contact; an application that went quiet after your follow-ups is marked,
     with a suggestion to withdraw (alias: board)."""
+    from afterview.engine.views.search import SORT_KEYS, filtered
+
     s = session()
     render.use_wide(wide)
-    apps = [a for a in s.engine.applications(include_discarded=show_all)
-            if state is None or a.state == state]
+    apps = filtered(s.engine.applications(include_discarded=show_all), state=state,
+                    company=company, tags=tags, since=when(since, "--since"))
+    ordered = sorted(apps, key=SORT_KEYS[sort or "id"])
     now = s.engine.now()
     if s.as_json:
-        emit_json([views.application_json(a, now) for a in sorted(apps, key=lambda a: a.id)])
+        emit_json([views.application_json(a, now) for a in ordered])
     else:
-        click.echo(render.board(apps, now))
+        click.echo(render.board(ordered, now, keep_order=sort is not None))
 
 
 board = click.Command("board", callback=list_.callback, params=list_.params,

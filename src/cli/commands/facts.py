@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 import click
 
-from afterview.cli.commands.core import echo_recorded, record_fact
+from afterview.cli.commands.recording import echo_recorded, record_fact
 from afterview.cli.context import (
     Refused,
     complete_application,

@@ -47,7 +47,7 @@ def fact_lines(app: Application, before: str | None, facts: Sequence[Fact]) -> l
         elif isinstance(event, ev.TaskSnoozed):
             lines.append(f"Task {ref} now due {times.when_text(event.until)}.")
         elif isinstance(event, ev.TaskClosed):
-            lines.append(f"Closed task {ref} ({event.outcome}).")
+            lines.append(f"Closed task {ref}: {event.outcome}.")
         elif not isinstance(event, ev.TaskFired):
             lines += _fact_lines(event, fact, people)
     return lines

@@ -126,7 +126,8 @@ def state_label(state: str) -> str:
     return paint(state, _STATE_COLOURS.get(state))
 
 
-def board(apps: Sequence[Application], now: datetime | None = None) -> str:
+def board(apps: Sequence[Application], now: datetime | None = None, *,
+          keep_order: bool = False) -> str:
     """Applications grouped by state, in lifecycle order: each with its next step and when
     it is due, the days in its state and the last contact; the ones gone quiet (a
     follow-up, and the follow-up after it, met with silence) are marked."""
@@ -138,8 +139,9 @@ def board(apps: Sequence[Application], now: datetime | None = None) -> str:
     quiet = [a for a in apps if a.gone_quiet(now)]
     groups = []
     for state in STATE_ORDER:
-        group = sorted((a for a in apps if a.state == state),
-                       key=lambda a: a.last_event_at or datetime.min)
+        group = [a for a in apps if a.state == state]
+        if not keep_order:
+            group.sort(key=lambda a: a.last_event_at or datetime.min)
         if not group:
             continue
         heading = paint(f"{state.upper()} ({len(group)})", _STATE_COLOURS.get(state), bold=True)
@@ -155,7 +157,7 @@ def board(apps: Sequence[Application], now: datetime | None = None) -> str:
         groups.append((heading, rows))
     table_text = grouped_table(("id", "company", "role", "next step", "due", "days",
                                 "last contact"), groups, optional=("role", "company"),
-                               cut_first=("id",))
+                               cut_first=("role", "company", "id"))
     hints = [f"{a.id} has gone quiet after your follow-ups: consider 'afterview withdraw {a.id}'"
              for a in quiet]
     return "\n\n".join([table_text, *hints])

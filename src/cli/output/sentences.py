@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from afterview.cli.output import times
@@ -60,7 +61,40 @@ def _then(text: str | None, joiner: str = ": ") -> str:
 
 def _submitted(d: Mapping[str, Any], _p: People) -> str:
     extra = _then(d.get("source"), " via ") + _then(d.get("location"), ", in ")
-    return f"Applied for {d.get('role')} at {d.get('company')}{extra}"
+    kept = _kept(d)
+    return f"Applied for {d.get('role')} at {d.get('company')}{extra}" + _then(kept, "; ")
+
+
+def _details_changed(d: Mapping[str, Any], _p: People) -> str:
+    changed = [f"{name} {'removed' if d[key] == '' else d[key]}"
+               for key, name in (("role", "role"), ("url", "url"), ("location", "location"),
+                                 ("source", "source")) if d.get(key) is not None]
+    if d.get("tags") is not None:
+        changed.append("tags " + (", ".join(d["tags"]) or "removed"))
+    if d.get("priority") is not None:
+        changed.append(f"priority {d['priority'] or 'removed'}")
+    kept = _kept({**d, "tags": (), "priority": None})
+    return "Details changed: " + "; ".join([*changed, *([kept] if kept else [])])
+
+
+def _kept(d: Mapping[str, Any]) -> str:
+    """Tags, priority, salary range, referral and job description, as far as recorded."""
+    from afterview.engine.domain.offers import format_money
+
+    parts = []
+    if d.get("tags"):
+        parts.append("tags " + ", ".join(d["tags"]))
+    if d.get("priority"):
+        parts.append(f"priority {d['priority']}")
+    low, high = d.get("salary_min"), d.get("salary_max")
+    if low is not None or high is not None:
+        low_text, high_text = ("?" if v is None else format_money(Decimal(v)) for v in (low, high))
+        parts.append(f"range {low_text}-{high_text} {d.get('salary_currency') or ''}".rstrip())
+    if d.get("referred_by"):
+        parts.append(f"referred by {d['referred_by']}")
+    if d.get("job_description") is not None:
+        parts.append("job description " + ("kept" if d["job_description"] else "removed"))
+    return "; ".join(parts)
 
 
 def _scheduled(d: Mapping[str, Any], p: People) -> str:
@@ -94,6 +128,7 @@ def _contact(d: Mapping[str, Any], _p: People) -> str:
 
 _SENTENCES: dict[str, Callable[[Mapping[str, Any], People], str]] = {
     "ApplicationSubmitted": _submitted,
+    "ApplicationDetailsChanged": _details_changed,
     "InterviewScheduled": _scheduled,
     "InterviewRescheduled": lambda d, _p: (f"Interview round {d.get('round')} moved to "
                                            f"{_when(d.get('scheduled_for'))}"

@@ -33,6 +33,7 @@ def show_text(app: Application, now: datetime, settings: Settings,
             if app.feedback_requested_at and not app.feedback else [])),
         ("Reflections", [f"  {text}" for text in app.reflections]),
         ("Notes", [f"  {times.when_text(at)}: {text}" for at, text in app.notes]),
+        ("Job description", [f"  {line}" for line in (app.job_description or "").splitlines()]),
     ):
         if lines:
             sections.append("\n".join([render.paint(title, bold=True), *lines]))
@@ -51,15 +52,18 @@ def _summary(app: Application, now: datetime) -> str:
 
     since = times.when_text(app.updated_at) if app.updated_at else "-"
     lines = [render.paint(f"{app.company} — {app.role}", bold=True),
-             f"id: {app.id}    state: {render.state_label(app.state)} (since {since})"]
+             f"id: {app.id}",
+             f"state: {render.state_label(app.state)} (since {since})"]
     if app.applied_at:
         lines.append(f"applied: {times.when_text(app.applied_at)}"
                      + (f" via {app.source}" if app.source else ""))
     if app.discarded is not None:
         lines.append(render.paint(f"DISCARDED: {app.discarded} (void the discard to restore it)",
                                   "red", bold=True))
-    lines += [f"{label}: {value}" for label, value in (("url", app.url),
-                                                       ("location", app.location)) if value]
+    lines += [f"{label}: {value}" for label, value in (
+        ("url", app.url), ("location", app.location), ("referred by", app.referred_by),
+        ("tags", ", ".join(app.tags)), ("priority", app.priority),
+        ("salary range", _range(app.salary_range))) if value]
     step = soonest_task(app)
     if step is not None:
         lines.append(f"next step: {step.title}, due {times.when_text(step.due_at)}")
@@ -68,15 +72,19 @@ def _summary(app: Application, now: datetime) -> str:
         days = times.days_ago(contact)
         quiet = ("; gone quiet after your follow-ups: consider 'afterview withdraw "
                  f"{app.id}'") if app.gone_quiet(now) else ""
-        lines.append(f"last contact: {times.day_text(times.local(contact).date())}"
-                     f" ({_days(days)}){quiet}")
+        ago = f" ({days} days ago)" if days is not None and days > 1 else ""
+        lines.append(f"last contact: {times.day_text(times.local(contact).date())}{ago}{quiet}")
     return "\n".join(lines)
 
 
-def _days(days: int | None) -> str:
-    if days is None:
-        return "-"
-    return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
+def _range(salary_range: Any) -> str | None:
+    from afterview.engine.domain.offers import format_money
+
+    if salary_range is None:
+        return None
+    low, high, currency = salary_range
+    shown = ["?" if value is None else format_money(value) for value in (low, high)]
+    return f"{shown[0]}-{shown[1]} {currency or ''}".rstrip()
 
 
 def _contact_line(contact: Any) -> str:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonObject, OfferTerms
     from afterview.engine.domain.offers import AcceptancePlan, NegotiationAid
     from afterview.engine.domain.settings import Settings
-    from afterview.engine.domain.state import Application, Interview, OfferRound
+    from afterview.engine.domain.state import Application, Interview, OfferRound, SalaryRange
 
 
 def interview_line(interview: Interview) -> str:
@@ -272,6 +272,8 @@ def application_json(app: Application, now: datetime | None = None,
         "updated_at": render.iso(app.last_event_at),
         "state_since": render.iso(app.updated_at),
         "discarded": app.discarded is not None,
+        "tags": list(app.tags),
+        "priority": app.priority,
         **_board_json(app, now),
     }
     if detail:
@@ -280,6 +282,9 @@ def application_json(app: Application, now: datetime | None = None,
             "source": app.source,
             "url": app.url,
             "location": app.location,
+            "referred_by": app.referred_by,
+            "salary_range": _range_json(app.salary_range),
+            "job_description": app.job_description,
             "contacts": [{"name": c.name, "title": c.title, "email": c.email}
                          for c in app.contacts],
             "offer": render.offer_json(app.offer),
@@ -321,3 +326,11 @@ def _interview_json(interview: Interview) -> JsonObject:
                       for q in interview.questions],
         "note": interview.note,
     }
+
+
+def _range_json(salary_range: SalaryRange | None) -> JsonObject | None:
+    if salary_range is None:
+        return None
+    low, high, currency = salary_range
+    return {"min": render.plain_number(low), "max": render.plain_number(high),
+            "currency": currency}

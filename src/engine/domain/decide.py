@@ -249,10 +249,30 @@ def check_terms(terms: ev.OfferTerms) -> None:
         raise InvalidValue("remote days are per week: use 0 to 7")
 
 
+def _check_details(event: ev.ApplicationSubmitted | ev.ApplicationDetailsChanged) -> None:
+    """Priority 1 to 5 (0 clears it in an edit); a salary range low to high, not negative."""
+    lowest = 0 if isinstance(event, ev.ApplicationDetailsChanged) else 1
+    if event.priority is not None and not lowest <= event.priority <= 5:
+        raise InvalidValue(f"priority {event.priority} is not 1 to 5 (1 is the highest)")
+    low, high = event.salary_min, event.salary_max
+    for value in (low, high):
+        if value is not None and (not value.is_finite() or value < 0):
+            raise InvalidValue(f"the salary range {value} is not allowed: use 0 or more")
+    if low is not None and high is not None and low > high:
+        raise InvalidValue(f"the salary range runs from {low} up to {high}: write the lower first")
+    if any(not tag.strip() for tag in event.tags or ()):
+        raise InvalidValue("a tag cannot be empty")
+
+
 def _check_values(app: Application, event: ev.Event, occurred_at: datetime, now: datetime) -> None:
     if isinstance(event, ev.ApplicationSubmitted):
         _required_text("the company", event.company)
         _required_text("the role", event.role)
+        _check_details(event)
+    elif isinstance(event, ev.ApplicationDetailsChanged):
+        if event.role is not None:
+            _required_text("the role", event.role)
+        _check_details(event)
     elif isinstance(event, ev.OfferReceived | ev.CounterOfferMade) and event.terms is not None:
         check_terms(event.terms)
     elif isinstance(event, ev.NoteAdded | ev.ReflectionRecorded | ev.FeedbackReceived):

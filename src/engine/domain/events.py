@@ -111,6 +111,10 @@ def _opt_int(value: int | str | None) -> int | None:
     return None if value is None else int(value)
 
 
+def _opt_strings(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else _strings(value)
+
+
 def _strings(value: Iterable[str] | None) -> tuple[str, ...]:
     return () if value is None else tuple(value)
 
@@ -200,7 +204,7 @@ def upcaster(type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster
 # Application facts
 
 
-@_event("ApplicationSubmitted", version=2)
+@_event("ApplicationSubmitted", version=3)
 @attrs.frozen
 class ApplicationSubmitted:
     TYPE: ClassVar[str]
@@ -211,6 +215,40 @@ class ApplicationSubmitted:
     url: str | None = None
     location: str | None = None
     contacts: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    priority: int | None = attrs.field(default=None, converter=_opt_int)  # 1 (highest) to 5
+    job_description: str | None = None  # kept in the log: postings are taken down
+    salary_min: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    salary_max: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    salary_currency: str | None = None
+    referred_by: str | None = None
+
+
+@upcaster("ApplicationSubmitted", 2)
+def _submitted_v2_without_details(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 adds tags, priority, the job description, the advertised salary range and
+    the referral; version 2 had none of them."""
+    return dict(data)
+
+
+@_event("ApplicationDetailsChanged")
+@attrs.frozen
+class ApplicationDetailsChanged:
+    """What ``edit`` changed; a field left None is unchanged, an empty text clears it."""
+
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    role: str | None = None
+    url: str | None = None
+    location: str | None = None
+    source: str | None = None
+    tags: tuple[str, ...] | None = attrs.field(default=None, converter=_opt_strings)  # the new set
+    priority: int | None = attrs.field(default=None, converter=_opt_int)
+    job_description: str | None = None
+    salary_min: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    salary_max: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    salary_currency: str | None = None
+    referred_by: str | None = None
 
 
 @upcaster("ApplicationSubmitted", 1)
@@ -476,6 +514,18 @@ class SettingChanged:
     value: str | None
 
 
+@_event("DigestSent")
+@attrs.frozen
+class DigestSent:
+    """The daily digest went out (profile stream; its event id is derived from ``day``, so
+    it goes out once a day however many daemons and ticks run)."""
+
+    TYPE: ClassVar[str]
+    SCHEMA_VERSION: ClassVar[int]
+    day: date = attrs.field(converter=_date)
+    task_ids: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
 @_event("DaysOffRecorded")
 @attrs.frozen
 class DaysOffRecorded:
@@ -496,7 +546,7 @@ Event = (ApplicationSubmitted | InterviewScheduled | InterviewRescheduled | Inte
          | ApplicationWithdrawn | ApplicationDeclined | FeedbackRequested | FeedbackReceived
          | ReflectionRecorded | NoticeGiven | NoteAdded | ContactAdded | EventVoided
          | TaskScheduled | TaskSnoozed | TaskClosed | TaskFired | SettingChanged
-         | DaysOffRecorded)
+         | DaysOffRecorded | ApplicationDetailsChanged | DigestSent)
 """Every fact the log can hold; the class says which (``TYPE`` is its public name)."""
 
 

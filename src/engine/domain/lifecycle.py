@@ -88,6 +88,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     {"trigger": "ApplicationDiscarded", "source": ANY_STATE, "dest": None},
     {"trigger": "NoteAdded", "source": ANY_STATE, "dest": None},
     {"trigger": "ContactAdded", "source": ANY_STATE, "dest": None},
+    {"trigger": "ApplicationDetailsChanged", "source": ANY_STATE, "dest": None},
 )
 
 # What a person types for each trigger, for error messages that say what to do.
@@ -113,6 +114,7 @@ COMMAND_NAMES: dict[str, str] = {
     "NoticeGiven": "notice",
     "NoteAdded": "note",
     "ContactAdded": "contact",
+    "ApplicationDetailsChanged": "edit",
 }
 
 

@@ -23,6 +23,7 @@ from afterview.engine.domain.state import (
     Fact,
     Interview,
     OfferRound,
+    SalaryRange,
     Task,
     TaskStatus,
 )
@@ -100,12 +101,18 @@ def encode(app: Application) -> JsonObject:
         "version": app.version, "applied_at": _time(app.applied_at),
         "updated_at": _time(app.updated_at), "last_event_at": _time(app.last_event_at),
         "source": app.source, "url": app.url, "location": app.location,
+        "tags": list(app.tags), "priority": app.priority,
+        "job_description": app.job_description, "referred_by": app.referred_by,
+        "salary_range": None if app.salary_range is None else [
+            None if value is None else str(value) for value in app.salary_range[:2]]
+        + [app.salary_range[2]],
         "contacts": [[c.name, c.title, c.email] for c in app.contacts],
         "interviews": [_interview(i) for i in app.interviews],
         "rounds": [_round(r) for r in app.rounds],
         "decision_until": _time(app.decision_until),
         "start_date": None if app.start_date is None else app.start_date.isoformat(),
         "thank_yous": [t.isoformat() for t in app.thank_yous],
+        "thanked": [[at.isoformat(), list(names)] for at, names in app.thanked],
         "follow_ups": [t.isoformat() for t in app.follow_ups],
         "feedback": list(app.feedback),
         "feedback_requested_at": _time(app.feedback_requested_at),
@@ -261,6 +268,18 @@ def decode(data: JsonValue) -> Application:
         raise SnapshotError(f"{type(error).__name__}: {error}") from error
 
 
+def _opt_int(value: JsonValue) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _salary_range(value: JsonValue) -> SalaryRange | None:
+    if value is None:
+        return None
+    low, high, currency = _list(value)
+    return (None if low is None else Decimal(_text(low)),
+            None if high is None else Decimal(_text(high)), _opt_text(currency))
+
+
 def _decode(d: JsonObject) -> Application:
     start_date = d["start_date"]
     tasks = [_decode_task(task) for task in _list(d["tasks"])]
@@ -270,6 +289,10 @@ def _decode(d: JsonObject) -> Application:
         applied_at=_opt_time(d["applied_at"]), updated_at=_opt_time(d["updated_at"]),
         last_event_at=_opt_time(d["last_event_at"]), source=_opt_text(d["source"]),
         url=_opt_text(d["url"]), location=_opt_text(d["location"]),
+        tags=tuple(_texts(d["tags"])), priority=_opt_int(d["priority"]),
+        job_description=_opt_text(d["job_description"]),
+        referred_by=_opt_text(d["referred_by"]),
+        salary_range=_salary_range(d["salary_range"]),
         contacts=[Contact(_text(n), _opt_text(t), _opt_text(e))
                   for n, t, e in map(_list, _list(d["contacts"]))],
         interviews=[_decode_interview(i) for i in _list(d["interviews"])],
@@ -277,6 +300,8 @@ def _decode(d: JsonObject) -> Application:
         decision_until=_opt_time(d["decision_until"]),
         start_date=None if start_date is None else date.fromisoformat(_text(start_date)),
         thank_yous=_times(d["thank_yous"]), follow_ups=_times(d["follow_ups"]),
+        thanked=[(_parse_time(at), tuple(_texts(names)))
+                 for at, names in map(_list, _list(d["thanked"]))],
         feedback=_texts(d["feedback"]),
         feedback_requested_at=_opt_time(d["feedback_requested_at"]),
         reflections=_texts(d["reflections"]),

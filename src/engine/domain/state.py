@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -147,6 +148,10 @@ class Contact:
     email: str | None = None
 
 
+SalaryRange = tuple[Decimal | None, Decimal | None, str | None]
+"""The advertised salary range: low, high, currency."""
+
+
 @attrs.define(slots=True)
 class Application:
     """Everything known about one application, rebuilt from its stream."""
@@ -162,12 +167,18 @@ class Application:
     source: str | None = None
     url: str | None = None
     location: str | None = None
+    tags: tuple[str, ...] = ()
+    priority: int | None = None
+    job_description: str | None = None
+    salary_range: SalaryRange | None = None
+    referred_by: str | None = None
     contacts: list[Contact] = attrs.Factory(list)
     interviews: list[Interview] = attrs.Factory(list)
     rounds: list[OfferRound] = attrs.Factory(list)
     decision_until: datetime | None = None
     start_date: date | None = None
     thank_yous: list[datetime] = attrs.Factory(list)
+    thanked: list[tuple[datetime, tuple[str, ...]]] = attrs.Factory(list)  # when, to whom
     follow_ups: list[datetime] = attrs.Factory(list)
     feedback: list[str] = attrs.Factory(list)
     feedback_requested_at: datetime | None = None
@@ -231,6 +242,23 @@ def _submitted(app: Application, fact: Fact, event: ev.ApplicationSubmitted) -> 
     app.source, app.url, app.location = event.source, event.url, event.location
     app.contacts.extend(Contact(name) for name in event.contacts)
     app.applied_at = fact.occurred_at
+    app.tags, app.priority = event.tags, event.priority
+    app.job_description, app.referred_by = event.job_description, event.referred_by
+    if event.salary_min is not None or event.salary_max is not None:
+        app.salary_range = (event.salary_min, event.salary_max, event.salary_currency)
+
+
+def _details_changed(app: Application, _fact: Fact, event: ev.ApplicationDetailsChanged) -> None:
+    for name in ("role", "url", "location", "source", "job_description", "referred_by"):
+        value = getattr(event, name)
+        if value is not None:
+            setattr(app, name, value or None)  # an empty text clears it (never the role: decide)
+    if event.tags is not None:
+        app.tags = event.tags
+    if event.priority is not None:
+        app.priority = event.priority or None  # 0 clears it
+    if event.salary_min is not None or event.salary_max is not None:
+        app.salary_range = (event.salary_min, event.salary_max, event.salary_currency)
 
 
 def _interview_scheduled(app: Application, fact: Fact, event: ev.InterviewScheduled) -> None:
@@ -278,8 +306,9 @@ def _interview_held(app: Application, fact: Fact, event: ev.InterviewHeld) -> No
         interview.interviewers = event.interviewers
 
 
-def _thank_you(app: Application, fact: Fact, _event: ev.ThankYouSent) -> None:
+def _thank_you(app: Application, fact: Fact, event: ev.ThankYouSent) -> None:
     app.thank_yous.append(fact.occurred_at)
+    app.thanked.append((fact.occurred_at, event.to))
 
 
 def _follow_up(app: Application, fact: Fact, _event: ev.FollowUpSent) -> None:
@@ -397,6 +426,7 @@ _FOLD: dict[type[ev.Event], Callable[..., None]] = {
     ev.NoticeGiven: _notice,
     ev.NoteAdded: _note,
     ev.ContactAdded: _contact,
+    ev.ApplicationDetailsChanged: _details_changed,
     ev.EventVoided: _nothing,
     ev.TaskScheduled: _task_scheduled,
     ev.TaskSnoozed: _task_snoozed,

@@ -28,7 +28,7 @@ from afterview.engine.store.base import (
     StreamReader,
 )
 
-PROJECTION_VERSION = 1
+PROJECTION_VERSION = 2  # 2: tags, priority, job description, salary range, referral, thanked
 """Bumped whenever the fold or the row's shape changes: a store holding another version
 rebuilds its projections on open."""
 
