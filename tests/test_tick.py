@@ -38,6 +38,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     09:00 (overdue); beta: follow-up-application due in December. Built once, copied."""
     runner = CLI(tmp_path_factory.mktemp("prepared") / "afterview.db")
     runner.ok("config", "set", "timezone", ZONE)
+    runner.ok("config", "set", "digest", "false")  # firings only: the digest is tested below
     runner.ok("apply", "Acme", "Dev", "--id", "acme", "--at", "2026-11-02")
     runner.ok("apply", "Beta", "Dev", "--id", "beta", "--at", "2026-11-19")
     runner.ok("apply", "Gamma", "Dev", "--id", "gamma", "--at", "2026-11-16")
@@ -200,8 +201,11 @@ def test_desktop_title_with_shell_characters_stays_text(cli: CLI, tmp_path: Path
     fake.chmod(0o755)
     cli.ok("apply", "Acme; touch pwned $(id) & <b>", "Dev", "--id", "acme", "--at", "2026-11-02")
     cli.ok("tick", env=cli.env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"))
-    [argv] = [json.loads(line) for line in fake.with_name("notify-send.calls").read_text().splitlines()]
+    calls = [json.loads(line) for line in fake.with_name("notify-send.calls").read_text().splitlines()]
+    [argv] = [call for call in calls if not call[2].startswith("afterview: digest")]
     assert argv[2] == "Follow up on your application to Acme; touch pwned $(id) & <b> (Dev)"
+    [digest] = [call for call in calls if call[2].startswith("afterview: digest")]
+    assert "Acme; touch pwned $(id) &amp; &lt;b&gt; (Dev)" in digest[3]  # markup escaped
     assert not list(tmp_path.glob("**/pwned"))
 
 

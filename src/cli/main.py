@@ -26,7 +26,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "find": ("search", "contacts"),
     "tasks": ("agenda", "done", "snooze", "dismiss"),
     "offers": ("compare", "draft", "practice"),
-    "running": ("daemon", "tick"),
+    "running": ("daemon", "tick", "digest"),
     "data": ("export", "import", "stats", "report", "diagram"),
     "demo": ("demo",),
     "database": ("db",),

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from afterview.cli.commands.details import detail_options, details
-from afterview.cli.commands.recording import record_fact
 from afterview.cli.context import (
     Refused,
     complete_application,
@@ -18,7 +16,9 @@ from afterview.cli.context import (
     session,
     when,
 )
+from afterview.cli.job_details import detail_options, details
 from afterview.cli.output import render, views
+from afterview.cli.recording import record_fact
 
 if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonValue

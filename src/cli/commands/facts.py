@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, TypedDict, TypeVar, Unpack
 
 import click
 
-from afterview.cli.commands.recording import echo_recorded, record_fact
 from afterview.cli.context import (
     Refused,
     complete_application,
@@ -17,6 +16,7 @@ from afterview.cli.context import (
     session,
     when,
 )
+from afterview.cli.recording import echo_recorded, record_fact
 
 if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonObject, OfferTerms

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from afterview.cli.context import Refused, emit_json, session
-from afterview.cli.output import render
+from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
     from afterview.engine.runtime.hooks import Notifier
@@ -32,7 +32,7 @@ def _notifier(hook: str | None, no_desktop: bool, lines: str, hook_timeout: floa
     except ValueError as error:
         raise Refused(str(error)) from None
     return Notifier(render.task_json, hook=argv, desktop=not no_desktop, lines=lines,
-                    hook_timeout=hook_timeout)
+                    hook_timeout=hook_timeout, digest_json=views.digest_json)
 
 
 @click.command()
@@ -40,7 +40,8 @@ def _notifier(hook: str | None, no_desktop: bool, lines: str, hook_timeout: floa
 @_HOOK_TIMEOUT
 @_NO_DESKTOP
 def tick(hook: str | None, hook_timeout: float, no_desktop: bool) -> None:
-    """One pass as of now: fire every open task that is due, print what fired, exit.
+    """One pass as of now: fire every open task that is due, print what fired, send
+    today's digest if it is due and not sent yet (as the daemon does), exit.
 
     Prints nothing when nothing was due (quiet under cron).
     """
@@ -49,9 +50,25 @@ def tick(hook: str | None, hook_timeout: float, no_desktop: bool) -> None:
     s = session()
     s.actor = "daemon"  # firings are the daemon's work, whoever runs the pass
     notifier = _notifier(hook, no_desktop, "none" if s.as_json else "text", hook_timeout)
-    fired, now = tick_once(s.engine, notifier)
+    fired, digest, now = tick_once(s.engine, notifier)
     if s.as_json:
-        emit_json({"fired": [render.task_json(task, now) for task in fired]})
+        report: dict[str, Any] = {"fired": [render.task_json(task, now) for task in fired]}
+        if digest is not None:  # the pass that sent today's digest says so
+            report["digest"] = views.digest_json(digest, now)
+        emit_json(report)
+
+
+@click.command()
+def digest() -> None:
+    """Today's digest, as the daemon sends it each morning at workday_start: overdue tasks,
+    today's tasks and today's interviews. Only shows it: nothing is recorded or sent."""
+    s = session()
+    today = s.engine.digest()
+    now = s.engine.now()
+    if s.as_json:
+        emit_json(views.digest_json(today, now))
+    else:
+        click.echo(views.digest_text(today, now))
 
 
 @click.command()
@@ -96,4 +113,4 @@ def _serve_shared(notifier: Notifier, poll: float, all_tenants: bool) -> None:
     raise SystemExit(Fleet(url, notifier, poll, None if all_tenants else s.tenant).run())
 
 
-COMMANDS = [daemon, tick]
+COMMANDS = [daemon, tick, digest]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from afterview.engine.domain.offers import AcceptancePlan, NegotiationAid
     from afterview.engine.domain.settings import Settings
     from afterview.engine.domain.state import Application, Interview, OfferRound, SalaryRange
+    from afterview.engine.views.digest import Digest
 
 
 def interview_line(interview: Interview) -> str:
@@ -334,3 +335,26 @@ def _range_json(salary_range: SalaryRange | None) -> JsonObject | None:
     low, high, currency = salary_range
     return {"min": render.plain_number(low), "max": render.plain_number(high),
             "currency": currency}
+
+
+def digest_json(digest: Digest, now: datetime) -> JsonObject:
+    """The digest for scripts and hooks: ``"kind": "digest"``, the day, the tasks overdue
+    and due today, today's interviews."""
+    return {
+        "kind": "digest",
+        "date": digest.day.isoformat(),
+        "overdue": [render.task_json(t, now) for t in digest.overdue],
+        "today": [render.task_json(t, now) for t in digest.today],
+        "interviews": [{"application": i.application, "company": i.company, "role": i.role,
+                        "round": i.round, "at": render.iso(i.at), "kind": i.kind,
+                        "interviewers": list(i.interviewers)} for i in digest.interviews],
+    }
+
+
+def digest_text(digest: Digest, now: datetime) -> str:
+    """The digest for people: the agenda of today, with what is overdue."""
+    heading = render.paint(f"Digest for {times.day_text(digest.day)}", bold=True)
+    if digest.empty:
+        return f"{heading}: nothing overdue, nothing due today, no interviews."
+    return heading + "\n\n" + render.agenda([*digest.overdue, *digest.today], now,
+                                              digest.interviews)

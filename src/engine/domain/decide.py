@@ -135,8 +135,16 @@ class ChangeSetting:
     value: str
 
 
+@attrs.frozen
+class SendDigest:
+    """Record that the digest of ``day`` went out, naming the tasks it listed."""
+
+    day: date
+    task_ids: tuple[str, ...]
+
+
 Command = (Record | ScheduleInterview | CancelInterview | ReceiveOffer | VoidEvent | CloseTask
-           | SnoozeTask | FireTask | ChangeSetting | RecordDaysOff)
+           | SnoozeTask | FireTask | ChangeSetting | RecordDaysOff | SendDigest)
 """Every command ``decide`` takes."""
 
 
@@ -144,6 +152,11 @@ Command = (Record | ScheduleInterview | CancelInterview | ReceiveOffer | VoidEve
 class Decision:
     facts: list[Fact]
     warnings: list[str] = attrs.Factory(list)
+
+
+def digest_event_id(day: date) -> str:
+    """One digest per day, whichever daemon or tick sends it."""
+    return str(uuid.uuid5(_FIRING_NAMESPACE, f"digest@{day.isoformat()}"))
 
 
 def firing_event_id(task_id: str, due_at: datetime) -> str:
@@ -528,6 +541,9 @@ def decide(
         return _change_setting(command, context)
     if isinstance(command, RecordDaysOff):
         return _record_days_off(command, context)
+    if isinstance(command, SendDigest):
+        event = ev.DigestSent(command.day, command.task_ids)
+        return Decision([Fact(PROFILE_STREAM, digest_event_id(command.day), context.now, event)])
     assert app is not None, "every command but a setting is about one application"
     if isinstance(command, Record):
         return _record(command, app, context, others)

@@ -207,6 +207,7 @@ _SPEC: dict[str, tuple[Callable[[str], SettingValue], SettingValue, str]] = {
     "followup_again_days": (_days, 7, "business days before following up a second time"),
     "days_off": (_days_off, None, "personal days off: YYYY-MM-DD or FROM..TO, comma-separated"),
     "currency": (_currency, "USD", "default currency for amounts"),
+    "digest": (_bool, True, "a daily digest at workday_start (daemon and tick)"),
 }
 
 KEYS: tuple[str, ...] = tuple(_SPEC)
@@ -254,6 +255,7 @@ class Settings:
     days_off: str | None = None
     currency: str = "USD"
     recorded_days_off: frozenset[date] = frozenset()  # from DaysOffRecorded facts
+    digest: bool = True
 
     @classmethod
     def from_values(cls, values: Mapping[str, str | None],

@@ -26,7 +26,7 @@ import os
 import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from afterview.engine.service.api import DueTask, Engine
     from afterview.engine.store.base import EventStore
+    from afterview.engine.views.digest import Digest
 
 __all__ = ["HOOK_TIMEOUT_SECONDS", "Daemon", "Notifier", "fire_once", "firing_line",
            "parse_hook", "say", "tick"]
@@ -152,6 +153,7 @@ class Daemon:
         self._firing_file: tuple[int, int] | None = None
         self._firing_engine: Engine | None = None
         self._firing_generation = self._generation = 0  # the latter moves at each reconcile
+        self._digest_day: date | None = None  # the day this daemon sent the digest of
 
     def run(self) -> int:
         """Block until stopped; the exit status (0: stopped by a signal)."""
@@ -219,6 +221,7 @@ class Daemon:
             if self._watch_store is None:
                 self._watch_store = _open_store(self.db_path)
             store = self._watch_store
+            self._send_digest(store)
             token = store.change_token()
             stale = time.monotonic() - self._last_reconcile > RESYNC_SECONDS
             if token == self._seen_token and not stale:
@@ -236,6 +239,17 @@ class Daemon:
             self._reading.failed("could not read the log", one_line(str(error)))
             return
         self._reading.succeeded("the log can be read again")
+
+    def _send_digest(self, store: EventStore) -> None:
+        """Today's digest, once, from workday_start on: the log says whether any daemon or
+        tick sent it already (its event id is the day's)."""
+        engine = _engine(store)
+        if self._digest_day == engine.now().astimezone(engine.tz).date():
+            return
+        digest = engine.send_digest()
+        if digest is not None:
+            self.notifier.notify_digest(digest, engine.now())
+            self._digest_day = digest.day
 
     def _only_firings_since_reconcile(self, store: EventStore) -> bool:
         """Whether every event since the last reconcile is a firing (ours, or another
@@ -411,17 +425,21 @@ def fire_once(db_path: str | Path, application_id: str,
         store.close()
 
 
-def tick(engine: Engine, notifier: Notifier) -> tuple[list[Task], datetime]:
-    """One pass as of now: fire every open task that is due, notify for each, and wait for
-    the notifications to finish."""
+def tick(engine: Engine, notifier: Notifier) -> tuple[list[Task], Digest | None, datetime]:
+    """One pass as of now: fire every open task that is due and notify for each; send
+    today's digest if it is due and not sent yet (so cron users get it too); wait for the
+    notifications to finish."""
     fired = engine.tick()
     now = engine.now()
     try:
         for task in fired:
             notifier.notify(task, now)
+        digest = engine.send_digest()
+        if digest is not None:
+            notifier.notify_digest(digest, now)
     finally:
         notifier.close()
-    return fired, now
+    return fired, digest, now
 
 
 def _plain_scheduler_logs() -> None:

@@ -24,13 +24,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import IO, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 import attrs
 
 from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import Task
 from afterview.engine.io.text import json_text, one_line
+
+if TYPE_CHECKING:
+    from afterview.engine.views.digest import Digest
 
 HOOK_TIMEOUT_SECONDS = 30.0
 DESKTOP_TIMEOUT_SECONDS = 5.0
@@ -39,6 +42,7 @@ OUTPUT_CAP = 64 * 1024
 _CHUNK = 8192
 
 TaskJson = Callable[[Task, datetime], JsonObject]
+DigestJson = Callable[["Digest", datetime], JsonObject]
 
 _OUTPUT_LOCK = threading.Lock()
 
@@ -53,6 +57,20 @@ def say(line: str, stream: TextIO | None = None) -> None:
 def log(line: str) -> None:
     """A diagnostic line on stderr (started, stopped, a failing hook)."""
     say(line, sys.stderr)
+
+
+def digest_line(digest: Digest) -> str:
+    """``digest 2026-11-20: 2 overdue, 1 due today, 1 interview``"""
+    interviews = len(digest.interviews)
+    return (f"digest {digest.day.isoformat()}: {len(digest.overdue)} overdue, "
+            f"{len(digest.today)} due today, {interviews} interview{'' if interviews == 1 else 's'}")
+
+
+def digest_items(digest: Digest) -> list[str]:
+    """One line per item, for the desktop notification."""
+    return ([f"overdue: {t.title} ({t.id})" for t in digest.overdue]
+            + [f"today {t.due_at:%H:%M}: {t.title} ({t.id})" for t in digest.today]
+            + [f"interview {i.at:%H:%M}: {i.company}, round {i.round}" for i in digest.interviews])
 
 
 def firing_line(task: Task, fired_at: datetime) -> str:
@@ -180,6 +198,7 @@ class Notifier:
     desktop: bool = True
     lines: str = "text"
     hook_timeout: float = HOOK_TIMEOUT_SECONDS
+    digest_json: DigestJson | None = None
     _executor: ThreadPoolExecutor | None = attrs.field(default=None, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
@@ -193,15 +212,44 @@ class Notifier:
             say(line if tenant is None else f"{one_line(tenant)} {line}")
         elif self.lines == "json":
             say(json_text(self._json(task, fired_at, tenant)))
-        if not (self.desktop or self.hook):
+        if self.desktop or self.hook:
+            self._submit(self._side_effects, task, fired_at, tenant)
+
+    def notify_digest(self, digest: Digest, sent_at: datetime) -> None:
+        """Today's digest: one line now; one desktop notification and the hook (``"kind":
+        "digest"``) queued; nothing for an empty digest. Never raises."""
+        if digest.empty:
             return
+        payload = (self.digest_json(digest, sent_at) if self.digest_json is not None else
+                   {"kind": "digest", "date": digest.day.isoformat(),
+                    "overdue": [t.id for t in digest.overdue],
+                    "today": [t.id for t in digest.today]})
+        if self.lines == "text":
+            say(f"{sent_at.isoformat(timespec='seconds')} {digest_line(digest)}")
+        elif self.lines == "json":
+            say(json_text(payload))
+        if self.desktop or self.hook:
+            self._submit(self._digest_side_effects, digest, payload)
+
+    def _digest_side_effects(self, digest: Digest, payload: JsonObject) -> None:
+        what = f"the {digest.day.isoformat()} digest"
+        try:
+            if self.desktop:
+                self._send_desktop("afterview: " + digest_line(digest),
+                                   "\n".join(one_line(i) for i in digest_items(digest)), what)
+            if self.hook:
+                self._run_hook_payload(json_text(payload), what)
+        except Exception as error:  # a notification never stops the daemon
+            log(f"notifying {what} failed: {one_line(str(error))}")
+
+    def _submit(self, work: Callable[..., None], *args: object) -> None:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(HOOK_WORKERS,
                                                     thread_name_prefix="afterview-hook")
             executor = self._executor
         with contextlib.suppress(RuntimeError):  # closed: the daemon is stopping
-            executor.submit(self._side_effects, task, fired_at, tenant)
+            executor.submit(work, *args)
 
     def close(self, *, drop_waiting: bool = False) -> None:
         """Wait for the running notifications (and the queued ones, unless
@@ -225,31 +273,36 @@ class Notifier:
             log(f"notifying {one_line(task.id)} failed: {one_line(str(error))}")
 
     def _desktop(self, task: Task) -> None:
+        self._send_desktop(
+            one_line(task.title),
+            f"{task.application}: due {task.due_at:%Y-%m-%d %H:%M} ({task.id})", task.id)
+
+    def _send_desktop(self, title: str, text: str, what: str) -> None:
         program = shutil.which("notify-send")
         if program is None:
             return
         # Separate argv items and no shell: a title is text, never a command. "--" ends the
         # options, so a title starting with "-" is still a title. The body is markup.
-        body = html.escape(f"{task.application}: due {task.due_at:%Y-%m-%d %H:%M} ({task.id})",
-                           quote=False)
-        argv = [program, "--app-name=afterview", "--", one_line(task.title), body]
+        argv = [program, "--app-name=afterview", "--", title, html.escape(text, quote=False)]
         try:
             done = subprocess.run(argv, capture_output=True, text=True,
                                   timeout=DESKTOP_TIMEOUT_SECONDS, check=False)
         except (OSError, subprocess.SubprocessError) as error:
-            log(f"desktop notification failed for {one_line(task.id)}: {one_line(str(error))}")
+            log(f"desktop notification failed for {one_line(what)}: {one_line(str(error))}")
             return
         if done.returncode != 0:
             lines = [line for line in done.stderr.splitlines() if line.strip()]
             last = f": {one_line(lines[-1])[:200]}" if lines else ""
-            log(f"desktop notification failed for {one_line(task.id)}: notify-send exited "
+            log(f"desktop notification failed for {one_line(what)}: notify-send exited "
                 f"with status {done.returncode}{last}")
 
     def _run_hook(self, task: Task, fired_at: datetime, tenant: str | None) -> None:
-        where = f"hook {one_line(self.hook[0])!r} failed for {one_line(task.id)}"
+        self._run_hook_payload(json_text(self._json(task, fired_at, tenant)), task.id)
+
+    def _run_hook_payload(self, payload: str, what: str) -> None:
+        where = f"hook {one_line(self.hook[0])!r} failed for {one_line(what)}"
         try:
-            ran = run_hook(self.hook, json_text(self._json(task, fired_at, tenant)),
-                           self.hook_timeout)
+            ran = run_hook(self.hook, payload, self.hook_timeout)
         except OSError as error:
             log(f"{where}: it could not be started ({one_line(error.strerror or str(error))})")
             return

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from afterview.engine.domain import decide as commands
     from afterview.engine.domain.calendar import WorkCalendar
     from afterview.engine.domain.settings import Settings
+    from afterview.engine.views.digest import Digest
 
 
 class DueTask(NamedTuple):
@@ -524,6 +525,38 @@ class Engine:
             return commands.decide(commands.RecordDaysOff(first, last, reason), None, context), {}
 
         return self._run(attempt).facts
+    def digest(self) -> Digest:
+        """Today's digest: overdue tasks, today's tasks, today's interviews."""
+        from afterview.engine.views.digest import digest_of
+
+        return digest_of(self.applications(), self.now(), self.tz)
+
+    def send_digest(self) -> Digest | None:
+        """Record that today's digest went out, when it is due (from workday_start on), the
+        ``digest`` setting is on, and no daemon or tick sent it yet (its event id is the
+        day's, unique in the log); the digest to send, or None."""
+        from afterview.engine.domain import decide as commands
+        from afterview.engine.store.base import DuplicateEventError
+        from afterview.engine.views.digest import digest_due
+
+        settings, context = self.settings, self.context()
+        if not settings.digest or not digest_due(context.now, self.tz,
+                                                 settings.workday_start_time):
+            return None
+        day = context.now.astimezone(self.tz).date()
+        if self.store.read_event(commands.digest_event_id(day)) is not None:
+            return None
+        digest = self.digest()
+
+        def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
+            decision = commands.decide(commands.SendDigest(day, digest.task_ids), None, context)
+            return decision, {}  # the digest's own id (the day's) keeps it unique
+
+        try:
+            self._run(attempt)
+        except DuplicateEventError:
+            return None
+        return digest
 
     def set_setting(self, key: str, value: str) -> Settings:
         from afterview.engine.domain import decide as commands
