@@ -182,7 +182,12 @@ def test_a_running_daemon_keeps_its_files_private_never_connects_and_never_uses_
     wal, shm = Path(f"{db}-wal"), Path(f"{db}-shm")
     journal_modes = {p.name: mode(p) for p in (wal, shm) if p.exists()}
     deadline = time.monotonic() + 20
-    while not received.exists() and time.monotonic() < deadline:  # the hook runs after the line
+    def firing_hooked() -> bool:  # the hook runs after the line (the digest's may run first)
+        return received.exists() and any(
+            json.loads(line)["task"].get("kind") != "digest"
+            for line in received.read_text().splitlines() if line.endswith("}"))
+
+    while not firing_hooked() and time.monotonic() < deadline:
         time.sleep(0.05)
     daemon.process.send_signal(signal.SIGTERM)
     err = daemon.finish()
@@ -190,11 +195,16 @@ def test_a_running_daemon_keeps_its_files_private_never_connects_and_never_uses_
 
     assert journal_modes and set(journal_modes.values()) == {0o600}, journal_modes
     assert network_attempts(tmp_path) == []
-    [call] = [json.loads(line) for line in received.read_text().splitlines()]
+    calls = [json.loads(line) for line in received.read_text().splitlines()]
+    # The firing's call; the day's digest, sent too when the wall clock is past 09:00 in
+    # New York, carries "kind": "digest" and the same arguments.
+    [call] = [c for c in calls if c["task"].get("kind") != "digest"]
     title = f"Follow up on your application to {EVIL} (Dev `id`)"
-    assert call["argv"] == ["$(touch pwned)", "a;b"]
+    assert all(c["argv"] == ["$(touch pwned)", "a;b"] for c in calls)
     assert call["task"]["title"] == title
-    [argv] = [json.loads(line) for line in
-              (tmp_path / "bin" / "notify-send.calls").read_text().splitlines()]
+    notified = [json.loads(line) for line in
+                (tmp_path / "bin" / "notify-send.calls").read_text().splitlines()]
+    [argv] = [a for a in notified if not a[2].startswith("afterview: digest")]
     assert argv[:2] == ["--app-name=afterview", "--"] and argv[2] == title and len(argv) == 4
+    assert all(a[:2] == ["--app-name=afterview", "--"] and len(a) == 4 for a in notified)
     assert not [p for p in tmp_path.rglob("pwned*")], "a title or argument reached a shell"

@@ -62,9 +62,8 @@ def _fact_text(row: dict[str, Any], people: dict[str, str | None]) -> str:
 
 
 def history_json(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of docs/cli.md, times in the configured zone, each with its sentence."""
+    """The rows of docs/cli.md, each with its sentence. The times are the log's own text,
+    with the offset they were recorded in (the audit shows what the hash chain covers);
+    every other view gives times in the configured zone."""
     people = people_of(rows)
-    return [{**row,
-             "occurred_at": times.iso(datetime.fromisoformat(row["occurred_at"])),
-             "recorded_at": times.iso(datetime.fromisoformat(row["recorded_at"])),
-             "text": sentence(row["type"], row["data"], people)} for row in rows]
+    return [{**row, "text": sentence(row["type"], row["data"], people)} for row in rows]

@@ -548,6 +548,8 @@ Event = (ApplicationSubmitted | InterviewScheduled | InterviewRescheduled | Inte
          | TaskScheduled | TaskSnoozed | TaskClosed | TaskFired | SettingChanged
          | DaysOffRecorded | ApplicationDetailsChanged | DigestSent)
 """Every fact the log can hold; the class says which (``TYPE`` is its public name)."""
+PROFILE_EVENT_TYPES = frozenset({"SettingChanged", "DaysOffRecorded", "DigestSent"})
+"""The facts of the ``profile`` stream: about you, not about one application."""
 
 
 # ---------------------------------------------------------------------------

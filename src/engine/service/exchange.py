@@ -234,7 +234,7 @@ def _checked_event(event: JsonObject) -> ev.Event:
     if not 1 <= schema <= current:
         raise FieldError("schema_version", f"is {schema}; {type_name} has versions 1 to {current}")
     in_profile = event["stream_id"] == PROFILE_STREAM
-    if in_profile != (type_name in ("SettingChanged", "DaysOffRecorded")):
+    if in_profile != (type_name in ev.PROFILE_EVENT_TYPES):
         raise FieldError("type", f"{type_name} does not belong in "
                                  + ("the settings" if in_profile else "an application"))
     try:
