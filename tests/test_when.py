@@ -19,6 +19,13 @@ NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 FORMS = "use e.g. 2026-12-04T14:00, tomorrow 14:00, friday, next tue 10am, in 3 days or dec 4"
 
 
+def refusal(text: str, now: datetime = NOW) -> str:
+    """The message ``parse_when`` refuses ``text`` with, in New York."""
+    with pytest.raises(CalendarError) as refused:
+        parse_when(text, now=now, tz=NEW_YORK)
+    return str(refused.value)
+
+
 def when(text: str, tz: ZoneInfo = NEW_YORK, now: datetime = NOW) -> str:
     return parse_when(text, now=now, tz=tz).isoformat()
 
@@ -159,9 +166,7 @@ def test_an_impossible_date_says_why_and_what_would_be_right() -> None:
     ],
 )
 def test_impossible_dates_and_times_are_refused(text: str, reason: str) -> None:
-    with pytest.raises(CalendarError) as refused:
-        parse_when(text, now=NOW, tz=NEW_YORK)
-    assert str(refused.value) == f"{text!r} is not a date: {reason}; {FORMS}"
+    assert refusal(text) == f"{text!r} is not a date: {reason}; {FORMS}"
 
 
 @pytest.mark.parametrize(
@@ -327,6 +332,4 @@ def test_what_people_type_is_read_in_the_configured_zone(text: str, expected: st
     ("feb 30", "'feb 30' is not a date: day is out of range for month"),
 ])
 def test_an_ambiguous_or_impossible_phrase_is_refused_with_examples(text: str, reason: str) -> None:
-    with pytest.raises(CalendarError) as refused:
-        parse_when(text, now=FRIDAY, tz=NEW_YORK)
-    assert str(refused.value) == f"{reason}; {FORMS}"
+    assert refusal(text, FRIDAY) == f"{reason}; {FORMS}"
