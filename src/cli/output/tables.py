@@ -135,11 +135,11 @@ def _narrowest_width(headers: Sequence[str], cells: list[list[str]], kept: list[
 
 def _row_lines(row: list[str], widths: list[int], wrapped: set[int]) -> list[str]:
     """One row: one line, or more when a wrapped cell is longer than its column."""
-    import textwrap
-
     parts: list[list[str]] = []
     for index, (value, width) in enumerate(zip(row, widths, strict=True)):
         if index in wrapped and _visible(value) > width and not isinstance(value, Styled):
+            import textwrap  # only on a terminal, for a long cell
+
             parts.append(textwrap.wrap(value, width, break_on_hyphens=False) or [""])
         else:
             parts.append([value])

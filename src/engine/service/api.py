@@ -122,10 +122,12 @@ class Engine:
 
     @property
     def tz(self) -> ZoneInfo:
-        from afterview.engine.domain.calendar import local_zone
-
         name = self.settings.timezone
-        return ZoneInfo(name) if name else local_zone()
+        if name:
+            return ZoneInfo(name)
+        from afterview.engine.domain.calendar import local_zone  # reads the machine
+
+        return local_zone()
 
     def now(self) -> datetime:
         clock = self.clock or system_clock(self.tz)

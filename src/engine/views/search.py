@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 from afterview.engine.domain.state import Application
 
@@ -34,8 +32,7 @@ def filtered(apps: Iterable[Application], *, state: str | None = None,
             and (since is None or (a.applied_at is not None and a.applied_at >= since))]
 
 
-@attrs.frozen
-class Hit:
+class Hit(NamedTuple):
     application: str
     company: str
     role: str
@@ -83,8 +80,7 @@ def _texts(app: Application) -> Iterable[tuple[str, str, datetime | None]]:
         yield "job description", app.job_description, app.applied_at
 
 
-@attrs.frozen
-class Person:
+class Person(NamedTuple):
     name: str
     title: str | None
     email: str | None
