@@ -106,8 +106,9 @@ def _scheduled(d: Mapping[str, Any], p: People) -> str:
 def _held(d: Mapping[str, Any], p: People) -> str:
     round_ = f" round {d['round']}" if d.get("round") else ""
     asked = d.get("questions") or ()
-    return (f"Interview{round_} held{_then(_names(d.get('interviewers'), p), ' with ')}: "
-            f"{_count(len(asked), 'question')}{_then(d.get('note'), '; ')}")
+    questions = _count(len(asked), "question") if asked else ""
+    return (f"Interview{round_} held{_then(_names(d.get('interviewers'), p), ' with ')}"
+            f"{_then(questions)}{_then(d.get('note'), '; ')}")
 
 
 def _offer(d: Mapping[str, Any], _p: People) -> str:
