@@ -266,7 +266,7 @@ def test_control_and_bidi_characters_are_stored_verbatim(av: InProcessCLI) -> No
 
 VIEWS = [["list"], ["list", "--wide"], ["agenda"], ["agenda", "--all"], ["show", "evil"],
          ["history", "evil"], ["status"], ["status", "--wide"], ["status", "evil"], ["compare"],
-         ["practice"]]
+         ["practice"], ["search", "evil"], ["contacts"], ["digest"]]
 # The board on an 80-column terminal leaves out the company and role (the id names both).
 NO_TYPED_TEXT = (["list"], ["status"])
 
