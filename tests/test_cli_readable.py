@@ -164,3 +164,22 @@ def test_show_shows_everything_recorded(acme: CLI) -> None:
     assert data["reflections"] == ["Prepare more system design"]
     assert data["interviews"][0]["questions"][0]["answer"] == "The product"
     assert {t["status"] for t in data["closed_tasks"]} == {"closed"}
+
+
+def test_the_agenda_shows_short_task_references_that_done_takes(cli: CLI) -> None:
+    for company, role in (("Acme", "Backend"), ("Acme", "Frontend"), ("Globex", "Analyst")):
+        cli.ok("apply", company, role, "--at", "2026-11-02")
+    agenda = cli.ok("agenda")
+    refs = [line.split()[0] for line in agenda.splitlines() if "#" in line.split()[0]]
+    assert sorted(refs) == ["acme-backend#1", "acme-frontend#1", "globex#1"]
+    assert cli.ok("done", "globex#1").startswith("Task globex-analyst#1 (")
+
+
+def test_short_prefixes_are_whole_words_no_other_id_starts_with() -> None:
+    from afterview.cli.output.render import short_prefixes
+
+    assert short_prefixes(["acme-backend", "acme-backend-2", "acme-frontend", "globex-analyst",
+                           "globe-analyst"]) == {
+        "acme-backend": "acme-backend", "acme-backend-2": "acme-backend-2",
+        "acme-frontend": "acme-frontend", "globex-analyst": "globex",
+        "globe-analyst": "globe-analyst"}

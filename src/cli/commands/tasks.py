@@ -44,7 +44,8 @@ def agenda(show_all: bool, until: str | None, week: bool, wide: bool) -> None:
     else:
         coming = interviews_between(applications, now, min(limit or now + timedelta(days=7),
                                                             now + timedelta(days=7)))
-        click.echo(render.agenda(tasks, now, coming, week=week))
+        click.echo(render.agenda(tasks, now, coming, week=week,
+                                 prefixes=render.short_prefixes(a.id for a in applications)))
         from afterview.cli.output.views import negotiation_hints  # offers below target_salary
 
         for hint in negotiation_hints(applications, s.engine.settings):

@@ -5,7 +5,7 @@ Colour only on a terminal and never when ``NO_COLOR`` is set.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -167,19 +167,21 @@ _AGENDA_COLUMNS = ("task", "due", "", "what", "id")
 
 
 def agenda(tasks: Sequence[Task], now: datetime, interviews: Sequence[ComingInterview] = (),
-           *, week: bool = False) -> str:
+           *, week: bool = False, prefixes: Mapping[str, str] | None = None) -> str:
     """Overdue tasks, then today (tasks and interviews), then what comes later: the other
     tasks and the interviews of the next seven days; with ``week``, the coming seven days
-    one by one. A task is shown by its short reference (APP#n)."""
+    one by one. A task is shown by its short reference (APP#n), with APP cut to the
+    shortest prefix that names it among ``prefixes``'s applications."""
     if not tasks and not interviews:
         return "Nothing to do: no open tasks and no interviews coming."
     today = times.local(now).date()
     overdue = [t for t in tasks if t.due_at <= now]
-    entries = [(t.due_at, _task_row(t, now)) for t in tasks if t.due_at > now]
+    prefixes = prefixes or {}
+    entries = [(t.due_at, _task_row(t, now, prefixes)) for t in tasks if t.due_at > now]
     entries += [(i.at, _interview_row(i)) for i in interviews]
     entries.sort(key=lambda entry: entry[0])
     groups = [(paint(f"OVERDUE ({len(overdue)})", "red", bold=True),
-               [_task_row(t, now) for t in sorted(overdue, key=lambda t: t.due_at)])]
+               [_task_row(t, now, prefixes) for t in sorted(overdue, key=lambda t: t.due_at)])]
     days = sorted({times.local(at).date() for at, _ in entries} | {today})
     for day in days if week else [today]:
         rows = [row for at, row in entries if times.local(at).date() == day]
@@ -193,10 +195,30 @@ def agenda(tasks: Sequence[Task], now: datetime, interviews: Sequence[ComingInte
                          optional=("id",))
 
 
-def _task_row(task: Task, now: datetime) -> tuple[object, ...]:
+def short_prefixes(application_ids: Iterable[str]) -> dict[str, str]:
+    """Each id's shortest prefix, in whole words, that no other id starts with: what a
+    task reference needs (``hooli#6`` for ``hooli-staff-engineer#6``)."""
+    ids = sorted(set(application_ids))
+    found = {}
+    for index, app_id in enumerate(ids):
+        neighbours = ids[max(index - 1, 0):index] + ids[index + 1:index + 2]
+        words = app_id.split("-")
+        for count in range(1, len(words) + 1):
+            prefix = "-".join(words[:count])
+            if not any(other.startswith(prefix) for other in neighbours):
+                found[app_id] = prefix
+                break
+        else:
+            found[app_id] = app_id
+    return found
+
+
+def _task_row(task: Task, now: datetime, prefixes: Mapping[str, str]) -> tuple[object, ...]:
     overdue = task.due_at <= now
     words = " ".join(w for w, shown in (("OVERDUE", overdue), ("fired", task.fired)) if shown)
-    return (task.ref, task.due_at, paint(words, "red", bold=True) if overdue else words,
+    ref = f"{prefixes[task.application]}#{task.number}" if task.application in prefixes \
+        else task.ref
+    return (ref, task.due_at, paint(words, "red", bold=True) if overdue else words,
             task.title, task.id)
 
 
