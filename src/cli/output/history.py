@@ -52,7 +52,7 @@ def _fact_text(row: dict[str, Any], people: dict[str, str | None]) -> str:
     text = sentence(row["type"], row["data"], people)
     if row["voided"]:
         text = f"VOIDED {text}"
-    elif not row["type"].startswith("Task"):
+    elif not row["type"].startswith("Task") and row.get("state_after"):
         text += f"; state {row['state_after']}"
     occurred = datetime.fromisoformat(row["occurred_at"])
     recorded = datetime.fromisoformat(row["recorded_at"])

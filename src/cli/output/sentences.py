@@ -139,6 +139,11 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any], People], str]] = {
                                          + _then(d.get("reason"))),
     "ApplicationDiscarded": lambda d, _p: "Discarded" + _then(d.get("reason")),
     "StartDateRecorded": lambda d, _p: f"Start date recorded: {_day(d.get('start_date'))}",
+    "SettingChanged": lambda d, _p: (f"Setting {d.get('key')} set to {d['value']}"
+                                     if d.get("value") is not None
+                                     else f"Setting {d.get('key')} back to its default"),
+    "DigestSent": lambda d, _p: (f"Daily digest sent for {_day(d.get('day'))}: "
+                                 f"{_count(len(d.get('task_ids') or ()), 'task')}"),
     "DaysOffRecorded": lambda d, _p: (f"Days off from {_day(d.get('from'))} to {_day(d.get('to'))}"
                                       + _then(d.get("reason"))),
     "InterviewHeld": _held,
