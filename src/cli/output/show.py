@@ -102,13 +102,9 @@ def _interview_lines(interview: Interview, people: dict[str, str | None]) -> lis
     lines = ["  " + line + how + (f"; with {', '.join(met)}" if met else "")]
     for question in interview.questions:
         lines.append(f"    Q: {question.question}")
-        if question.answer:
-            lines.append(f"       you answered: {question.answer}")
-        if question.better:
-            lines.append(f"       better: {question.better}")
-    if interview.note:
-        lines.append(f"    note: {interview.note}")
-    return lines
+        lines += [f"       {label}: {text}" for label, text in (
+            ("you answered", question.answer), ("better", question.better)) if text]
+    return lines + ([f"    note: {interview.note}"] if interview.note else [])
 
 
 def _tasks(app: Application, now: datetime) -> str:
