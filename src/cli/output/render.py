@@ -179,9 +179,10 @@ def agenda(tasks: Sequence[Task], now: datetime, interviews: Sequence[ComingInte
     prefixes = prefixes or {}
     entries = [(t.due_at, _task_row(t, now, prefixes)) for t in tasks if t.due_at > now]
     entries += [(i.at, _interview_row(i)) for i in interviews]
-    entries.sort(key=lambda entry: entry[0])
+    entries.sort(key=lambda entry: (entry[0], str(entry[1][0])))  # same time: by reference
     groups = [(paint(f"OVERDUE ({len(overdue)})", "red", bold=True),
-               [_task_row(t, now, prefixes) for t in sorted(overdue, key=lambda t: t.due_at)])]
+               [_task_row(t, now, prefixes) for t in sorted(
+                   overdue, key=lambda t: (t.due_at, t.application, t.number))])]
     days = sorted({times.local(at).date() for at, _ in entries} | {today})
     for day in days if week else [today]:
         rows = [row for at, row in entries if times.local(at).date() == day]
