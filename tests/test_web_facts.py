@@ -57,7 +57,8 @@ def facts(cli: CLI, app: str, kind: str) -> list[dict[str, object]]:
 
 
 def interview_lines(cli: CLI, app: str) -> list[str]:
-    return [line for line in cli.ok("show", app).splitlines() if line.startswith("interview ")]
+    return [line.strip() for line in cli.ok("show", app).splitlines()
+            if line.strip().startswith("interview ")]
 
 
 def test_an_interview_is_moved_then_cancelled_and_shows_once(
@@ -66,7 +67,7 @@ def test_an_interview_is_moved_then_cancelled_and_shows_once(
     assert "recorded: interview moved" in page
     assert "Interview round 1: moved to Tue 2026-11-24 15:00" in page
     assert interview_lines(demo_search, "umbrella") == [
-        "interview round 1 moved to 2026-11-24 15:00 with Alice Abernathy"]
+        "interview round 1 moved to Tue 24 Nov 15:00 (in 4 days) (onsite); with Alice Abernathy"]
     [moved] = facts(demo_search, "umbrella", "InterviewRescheduled")
     assert moved["actor"] == "web" and moved["data"]["by"] == "company"  # type: ignore[index]
 
@@ -74,8 +75,8 @@ def test_an_interview_is_moved_then_cancelled_and_shows_once(
                     reason="took the day off sick")
     assert "Interview round 1: cancelled by you" in page and "took the day off sick" in page
     assert interview_lines(demo_search, "umbrella") == [
-        "interview round 1 cancelled by me (took the day off sick), was 2026-11-24 15:00 "
-        "with Alice Abernathy"]
+        "interview round 1 cancelled by me (took the day off sick), was Tue 24 Nov 15:00 "
+        "(in 4 days) (onsite); with Alice Abernathy"]
     [cancelled] = facts(demo_search, "umbrella", "InterviewCancelled")
     assert cancelled["data"] == {"round": 1, "by": "me", "reason": "took the day off sick"}
 

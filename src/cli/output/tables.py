@@ -41,6 +41,7 @@ def paint(text: str, colour: str | None = None, *, bold: bool = False) -> str:
 
 _CELL_CAP = 40  # a cell longer than this is cut (or wrapped at _WRAP_CAP), unless --wide
 _WRAP_CAP = 60
+_IDS = frozenset({"id", "task", "application"})  # columns of ids, cut only to fit a terminal
 _MIN_CUT = 16  # a column is never narrowed below this (or its heading)
 _wide = False
 
@@ -89,8 +90,8 @@ def grouped_table(headers: Sequence[str], groups: Sequence[tuple[str | None, Ite
     for row in (row for _, cells in sections for row in cells):
         for index, value in enumerate(row):
             widths[index] = max(widths[index], _visible(value))
-    if not _wide:
-        widths = [min(w, max(_WRAP_CAP if h in wrap else _CELL_CAP, len(h)))
+    if not _wide:  # ids are never cut in a pipe: a script may read them
+        widths = [w if h in _IDS else min(w, max(_WRAP_CAP if h in wrap else _CELL_CAP, len(h)))
                   for w, h in zip(widths, headers, strict=True)]
     available = terminal_width()
     if available is not None:
