@@ -18,7 +18,7 @@ import math
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 import psycopg
 import psycopg.errors
@@ -57,7 +57,13 @@ from afterview.engine.store.postgres_schema import (
 )
 
 if TYPE_CHECKING:
+    from psycopg.abc import Params
+    from psycopg.rows import TupleRow
     from psycopg_pool import ConnectionPool
+
+    from afterview.engine.domain.events import JsonValue
+
+    Pool: TypeAlias = ConnectionPool[psycopg.Connection[TupleRow]]
 
 _READ_CHUNK = 5000
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
@@ -108,35 +114,46 @@ def describe(url: str) -> str:
     return f"PostgreSQL database {info.get('dbname') or info.get('user') or '?'!r} on {host}"
 
 
-CONNECT_OPTIONS: dict[str, Any] = {
-    "autocommit": True,  # transactions are explicit (conn.transaction())
-    "application_name": "afterview",
-    "options": "-c TimeZone=UTC",
-    "connect_timeout": 10,
-}
+class ConnectOptions(TypedDict):
+    """The keyword arguments of every connection (psycopg.connect, the pool's kwargs)."""
+
+    autocommit: bool
+    application_name: str
+    options: str
+    connect_timeout: int
 
 
-def connect(url: str, name: str = "afterview") -> psycopg.Connection[Any]:
+CONNECT_OPTIONS = ConnectOptions(
+    autocommit=True,  # transactions are explicit (conn.transaction())
+    application_name="afterview",
+    options="-c TimeZone=UTC",
+    connect_timeout=10,
+)
+
+
+def connect(url: str, name: str = "afterview") -> psycopg.Connection[TupleRow]:
     """A connection in UTC, with our JSON decoding; a StoreOpenError if it cannot connect.
     ``name`` is what pg_stat_activity shows as its application_name."""
     try:
-        conn = psycopg.connect(url, **{**CONNECT_OPTIONS, "application_name": name})
+        options = CONNECT_OPTIONS.copy()
+        options["application_name"] = name
+        conn = psycopg.connect(url, **options)
     except psycopg.Error as error:
         raise StoreOpenError(f"cannot connect to {describe(url)}: {_first_line(error)}") from None
     configure(conn)
     return conn
 
 
-def _load_json(data: str | bytes) -> Any:
+def _load_json(data: str | bytes) -> JsonValue:
     return decode_json(data if isinstance(data, str) else data.decode("utf-8"))
 
 
-def configure(conn: psycopg.Connection[Any]) -> None:
+def configure(conn: psycopg.Connection[TupleRow]) -> None:
     """jsonb decoded by the store's fast JSON reader (it gets bytes from psycopg)."""
     set_json_loads(_load_json, conn)
 
 
-def _jsonb_problem(value: Any) -> str | None:
+def _jsonb_problem(value: object) -> str | None:
     """Why jsonb would not give this value back exactly (the hash chain needs it to)."""
     if isinstance(value, str):
         return "the character U+0000" if "\x00" in value else None
@@ -165,7 +182,7 @@ def _encode_batch(events: Sequence[NewEvent]) -> list[Row]:
     return encode_batch(events)
 
 
-def _to_event(row: tuple[Any, ...]) -> StoredEvent:
+def _to_event(row: TupleRow) -> StoredEvent:
     (position, stream_id, version, event_id, type_name, schema_version, data, metadata,
      occurred_at, recorded_at, prev_hash, row_hash) = row
     return StoredEvent(position, stream_id, version, event_id, type_name, schema_version, data,
@@ -179,10 +196,10 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
     does) or a psycopg_pool ConnectionPool (each call borrows a connection, so threads may
     share the store, as the daemons do)."""
 
-    def __init__(self, source: str | ConnectionPool[Any], tenant: str | None) -> None:
+    def __init__(self, source: str | Pool, tenant: str | None) -> None:
         self.tenant = check_tenant(tenant)
-        self._pool: ConnectionPool[Any] | None = None
-        self._own: psycopg.Connection[Any] | None = None
+        self._pool: Pool | None = None
+        self._own: psycopg.Connection[TupleRow] | None = None
         self._lock = threading.Lock()
         if isinstance(source, str):
             self.where = describe(source)
@@ -203,7 +220,7 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
     # -- transactions ---------------------------------------------------------
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def _connection(self) -> Iterator[psycopg.Connection[TupleRow]]:
         if self._own is not None:
             with self._lock:
                 yield self._own
@@ -213,7 +230,7 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
                 yield conn
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+    def _transaction(self) -> Iterator[psycopg.Connection[TupleRow]]:
         """A transaction that sees (and may write) only this tenant's rows. Any database
         error in it becomes a StoreError that a person can read.
 
@@ -268,7 +285,7 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
         return [stored_event(row) for row in rows]
 
     @staticmethod
-    def _before_append(conn: psycopg.Connection[Any], streams: list[str],
+    def _before_append(conn: psycopg.Connection[TupleRow], streams: list[str],
                        encoded: list[Row]) -> tuple[dict[str, int], tuple[int, str]]:
         """The versions of ``streams`` and the head, in one round trip; DuplicateEventError
         for the first event of the batch already in the log."""
@@ -288,13 +305,13 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
         return versions, head
 
     @staticmethod
-    def _head(conn: psycopg.Connection[Any]) -> tuple[int, str]:
+    def _head(conn: psycopg.Connection[TupleRow]) -> tuple[int, str]:
         row = conn.execute(_HEAD).fetchone()
         return (0, GENESIS_HASH) if row is None else (int(row[0]), row[1])
 
     # -- reading --------------------------------------------------------------
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, params: Params = ()) -> list[TupleRow]:
         with self._transaction() as conn:
             return conn.execute(sql, params).fetchall()
 
@@ -302,7 +319,7 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
         rows = self._rows(f"{_SELECT} WHERE stream_id = %s ORDER BY version", (stream_id,))
         return [_to_event(row) for row in rows]
 
-    def _chunks(self, sql: str, from_position: int) -> Iterator[list[tuple[Any, ...]]]:
+    def _chunks(self, sql: str, from_position: int) -> Iterator[list[TupleRow]]:
         """Rows after ``from_position`` a chunk at a time, each chunk its own transaction,
         so none stays open while the caller works (or appends)."""
         position = from_position

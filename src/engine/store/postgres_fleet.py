@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -24,6 +24,9 @@ from afterview.engine.store.postgres_schema import (
     NOTIFY_CHANNEL,
     check_schema,
 )
+
+if TYPE_CHECKING:
+    from afterview.engine.store.postgres import Pool
 
 _MEMBERS = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
@@ -49,8 +52,8 @@ class TenantLogs:
         self.where = describe(url)
         with connect(url) as conn:  # refuse now, with a readable message, if it cannot be used
             check_schema(conn, self.where)
-        self._pool: ConnectionPool[Any] = ConnectionPool(
-            url, min_size=1, max_size=size, kwargs=CONNECT_OPTIONS, configure=configure,
+        self._pool: Pool = ConnectionPool(
+            url, min_size=1, max_size=size, kwargs=dict(CONNECT_OPTIONS), configure=configure,
             open=True, name="afterview")
 
     def store(self, tenant: str) -> PostgresStore:

@@ -11,12 +11,13 @@ rows of the tenant named by ``SET LOCAL afterview.tenant``, and nothing if it fo
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from afterview.engine.store.base import StoreOpenError
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg.rows import TupleRow
 
 SCHEMA_VERSION = 1
 NOTIFY_CHANNEL = "afterview_events"
@@ -102,7 +103,7 @@ def _grants(app_role: str) -> list[str]:
     ]
 
 
-def init_schema(conn: psycopg.Connection[Any], app_roles: list[str]) -> tuple[int, int]:
+def init_schema(conn: psycopg.Connection[TupleRow], app_roles: list[str]) -> tuple[int, int]:
     """Create or upgrade the schema and grant ``app_roles`` what they need, in one
     transaction; the schema version before and after."""
     import psycopg
@@ -141,7 +142,7 @@ def init_schema(conn: psycopg.Connection[Any], app_roles: list[str]) -> tuple[in
     return before, SCHEMA_VERSION
 
 
-def _refuse_if_not_owner(conn: psycopg.Connection[Any]) -> None:
+def _refuse_if_not_owner(conn: psycopg.Connection[TupleRow]) -> None:
     """Granting by a role that does not own the tables only warns: refuse it up front."""
     row = conn.execute(
         "SELECT pg_has_role(current_user, nspowner, 'USAGE'), current_user "
@@ -151,7 +152,7 @@ def _refuse_if_not_owner(conn: psycopg.Connection[Any]) -> None:
                              f"{row[1]!r}: connect as the role that ran it first")
 
 
-def _current_version(conn: psycopg.Connection[Any]) -> int:
+def _current_version(conn: psycopg.Connection[TupleRow]) -> int:
     row = conn.execute("SELECT coalesce(max(version), 0) FROM afterview.schema_version").fetchone()
     return int(row[0]) if row else 0
 
@@ -161,7 +162,7 @@ def _newer(version: int) -> str:
             f"one knows up to {SCHEMA_VERSION}); upgrade afterview to use it")
 
 
-def check_schema(conn: psycopg.Connection[Any], where: str) -> None:
+def check_schema(conn: psycopg.Connection[TupleRow], where: str) -> None:
     """Refuse a database without the schema, or with one older or newer than this code."""
     import psycopg
 
@@ -184,7 +185,7 @@ def check_schema(conn: psycopg.Connection[Any], where: str) -> None:
             f"{SCHEMA_VERSION}: run 'afterview --db URL db init' as the database owner")
 
 
-def guard_problems(conn: psycopg.Connection[Any]) -> list[str]:
+def guard_problems(conn: psycopg.Connection[TupleRow]) -> list[str]:
     """What is missing of what keeps the log append-only and private (for verify)."""
     problems = []
     triggers = {row[0] for row in conn.execute(
