@@ -13,13 +13,16 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from afterview.engine.domain.events import OfferTerms
 from afterview.engine.domain.settings import Settings
 from afterview.engine.domain.state import Application, OfferRound, Task
+
+if TYPE_CHECKING:
+    from afterview.engine.domain.calendar import WorkCalendar
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -367,7 +370,7 @@ class AcceptancePlan:
 
 
 def acceptance_plan(app: Application, others: Iterable[Application],
-                    settings: Settings, calendar: Any = None) -> AcceptancePlan | None:
+                    settings: Settings, calendar: WorkCalendar | None = None) -> AcceptancePlan | None:
     """The plan for an accepted offer (None for any other state). The last working day is
     the last business day on or before the start minus the rest days (on ``calendar``, when
     given; else counting weekends only); the notice date is the one the resignation-notice
@@ -392,10 +395,9 @@ def acceptance_plan(app: Application, others: Iterable[Application],
                           last_day, notice)
 
 
-def _on_or_before(day: date, calendar: Any) -> date:
+def _on_or_before(day: date, calendar: WorkCalendar | None) -> date:
     if calendar is not None:
-        found: date = calendar.business_day_on_or_before(day)
-        return found
+        return calendar.business_day_on_or_before(day)
     while day.weekday() >= 5:  # without a calendar, weekends are still not working days
         day -= timedelta(days=1)
     return day

@@ -23,7 +23,7 @@ import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from afterview.engine.domain.state import Task
 from afterview.engine.io.text import one_line
@@ -34,6 +34,8 @@ from afterview.engine.runtime.hooks import Notifier, log
 FIRE_WORKERS = 4
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from afterview.engine.store.base import ShardClaims, SharedLogs
@@ -85,7 +87,7 @@ class Fleet:
         return 0
 
     def _install_signal_handlers(self) -> None:
-        def stop(signum: int, _frame: Any) -> None:
+        def stop(signum: int, _frame: FrameType | None) -> None:
             if not self._stopping.is_set():
                 log(f"afterview daemon: {signal.Signals(signum).name} received, stopping")
             self._stopping.set()
