@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -25,7 +24,7 @@ from afterview.web.site import LogPlace, WebApp
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(log: LogPlace | Path, host: str, port: int, launch_token: str | None = None) -> Any:
+def create_app(log: LogPlace | Path, host: str, port: int, launch_token: str | None = None) -> Guard:
     """The ASGI app for ``afterview serve`` on host:port, guarded (security.Guard)."""
     gate = Gate(port, launch_token)
     if isinstance(log, Path):  # a database file
@@ -53,7 +52,7 @@ def create_app(log: LogPlace | Path, host: str, port: int, launch_token: str | N
     return Guard(app, gate, web.hosts, web.explain)
 
 
-def _http_error(web: WebApp) -> Callable[[Request, Exception], Any]:
+def _http_error(web: WebApp) -> Callable[[Request, Exception], Response]:
     def handle(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
         reason = {403: "csrf", 413: "size", 401: "session"}.get(error.status_code, "other")

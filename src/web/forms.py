@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -19,7 +19,7 @@ from afterview.engine.service.errors import DomainError, InvalidValue
 from afterview.engine.service.inputs import given_terms, offer_terms, questions, whole_number
 
 if TYPE_CHECKING:
-    from starlette.datastructures import FormData
+    from starlette.datastructures import FormData, UploadFile
 
 Values = Mapping[str, str | list[str] | None]  # field name -> the text typed (checkboxes: a list)
 Recorder = Callable[[Engine, Application, Values, datetime | None], Result]
@@ -33,9 +33,15 @@ REASONS = ("commute", "relocation", "degree", "certification", "market", "other"
 _MULTI = {"reasons"}  # checkbox groups: every value sent
 
 
-def values_of(form: FormData) -> dict[str, Any]:
+def values_of(form: FormData) -> dict[str, str | list[str] | None]:
     """A submitted form as the recorders read it."""
-    return {key: (form.getlist(key) if key in _MULTI else form.get(key)) for key in form}
+    # Every value is text: checked_form refuses files (max_files=0), so no UploadFile is left out.
+    return {key: ([v for v in form.getlist(key) if isinstance(v, str)] if key in _MULTI
+                  else _text(form.get(key))) for key in form}
+
+
+def _text(value: str | UploadFile | None) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class Refusal(Exception):

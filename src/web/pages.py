@@ -5,7 +5,7 @@ Engine call, refused with the command line's words."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,13 +22,12 @@ from afterview.web.forms import Refusal, values_of
 from afterview.web.security import checked_form
 
 if TYPE_CHECKING:
-    from afterview.web.site import WebApp
+    from afterview.web.site import Endpoint, Handler, WebApp
 
 def routes(web: WebApp) -> list[Route]:
-    def bound(handler: Any) -> Any:
+    def bound(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            response: Response = await handler(web, request)
-            return response
+            return await handler(web, request)
         return endpoint
 
     return [
@@ -49,8 +48,8 @@ def routes(web: WebApp) -> list[Route]:
 
 
 async def board(web: WebApp, request: Request, error: str | None = None, status: int = 200,
-                **kept: Any) -> Response:
-    def read(engine: Engine) -> dict[str, Any]:
+                **kept: object) -> Response:
+    def read(engine: Engine) -> dict[str, object]:
         now = engine.now()
         return {"columns": board_columns(engine.applications(), now), "now": now,
                 "tz": engine.tz}
@@ -122,10 +121,10 @@ async def move(web: WebApp, request: Request) -> Response:
 
 
 async def application(web: WebApp, request: Request, error: str | None = None,
-                      status: int = 200, **kept: Any) -> Response:
+                      status: int = 200, **kept: object) -> Response:
     ref = request.path_params["app_id"]
 
-    def read(engine: Engine) -> dict[str, Any]:
+    def read(engine: Engine) -> tuple[str, dict[str, object]]:
         from afterview.engine.domain.offers import (
             acceptance_plan,
             negotiation_aid,
@@ -136,7 +135,7 @@ async def application(web: WebApp, request: Request, error: str | None = None,
 
         app, others = engine.with_others(ref)
         rows = history_rows(engine.stored_events(app.id))
-        return {
+        return app.company, {
             "app": app, "now": engine.now(), "tz": engine.tz,
             "history": rows,
             "voidable": [r for r in rows if not r["voided"] and r["type"] not in _NOT_VOIDABLE],
@@ -151,10 +150,10 @@ async def application(web: WebApp, request: Request, error: str | None = None,
         }
 
     try:
-        data = await web.engine_do(read)
+        title, data = await web.engine_do(read)
     except Refusal as refused:
         return web.page(request, "missing.html", 404, title="Not found", error=refused.args[0])
-    return web.page(request, "application.html", status, title=data["app"].company,
+    return web.page(request, "application.html", status, title=title,
                     error=error, forms=forms.FORMS, void_fields=forms.VOID_FIELDS,
                     restore_reason=forms.RESTORE_REASON, **data, **kept)
 
@@ -204,8 +203,8 @@ async def void(web: WebApp, request: Request) -> Response:
 
 
 async def agenda(web: WebApp, request: Request, error: str | None = None, status: int = 200,
-                 **kept: Any) -> Response:
-    def read(engine: Engine) -> dict[str, Any]:
+                 **kept: object) -> Response:
+    def read(engine: Engine) -> dict[str, object]:
         apps = engine.applications()
         now = engine.now()
         return {"agenda": agenda_view(apps, now, engine.tz), "now": now, "tz": engine.tz,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -14,7 +13,7 @@ from jinja2.runtime import Context
 TEMPLATES = Path(__file__).parent / "templates"
 
 # What every page may leave out.
-DEFAULTS: dict[str, Any] = {"error": None, "values": {}, "failed": None, "tz": None,
+DEFAULTS: dict[str, object] = {"error": None, "values": {}, "failed": None, "tz": None,
                             "title": "", "detail": None}
 
 
@@ -42,5 +41,5 @@ class Renderer:
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters.update(local=local, day=day, money=money)
 
-    def render(self, template: str, **context: Any) -> str:
+    def render(self, template: str, **context: object) -> str:
         return self.env.get_template(template).render({**DEFAULTS, **context})

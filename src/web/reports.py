@@ -5,7 +5,7 @@ report (a page to print and a CSV to download), the calendar feed and the help."
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -18,10 +18,11 @@ from afterview.web.forms import Refusal
 from afterview.web.security import checked_form
 
 if TYPE_CHECKING:
-    from afterview.web.site import WebApp
+    from afterview.engine.io.report import Report
+    from afterview.web.site import Endpoint, Handler, WebApp
 
 
-def routes(web: WebApp, bound: Callable[[Any], Any]) -> list[Route]:
+def routes(web: WebApp, bound: Callable[[Handler], Endpoint]) -> list[Route]:
     return [
         Route("/compare", bound(compare)),
         Route("/stats", bound(stats)),
@@ -39,7 +40,7 @@ def routes(web: WebApp, bound: Callable[[Any], Any]) -> list[Route]:
 async def compare(web: WebApp, request: Request) -> Response:
     show_all = request.query_params.get("all") == "1"
 
-    def read(engine: Engine) -> dict[str, Any]:
+    def read(engine: Engine) -> dict[str, object]:
         from afterview.engine.domain.offers import compare_offers, negotiation_aid
 
         apps = engine.applications()
@@ -54,7 +55,7 @@ async def compare(web: WebApp, request: Request) -> Response:
 
 
 async def stats(web: WebApp, request: Request) -> Response:
-    def read(engine: Engine) -> dict[str, Any]:
+    def read(engine: Engine) -> dict[str, object]:
         from afterview.engine.views.stats import funnel
 
         return {"numbers": funnel(engine.applications())}
@@ -77,7 +78,7 @@ async def as_of(web: WebApp, request: Request) -> Response:
     values = dict(request.query_params)
     mode = "known_at" if values.get("mode") == "known_at" else "as_of"
 
-    def read(engine: Engine) -> dict[str, Any]:
+    def read(engine: Engine) -> dict[str, object]:
         moment = forms.when(engine, values, "date")
         now = engine.now()
         if moment is None:
@@ -95,7 +96,7 @@ async def as_of(web: WebApp, request: Request) -> Response:
     return web.page(request, "as_of.html", title="As of", values=values, mode=mode, **data)
 
 
-def _report_period(engine: Engine, values: dict[str, str]) -> Any:
+def _report_period(engine: Engine, values: dict[str, str]) -> Report:
     from afterview.engine.io import report as activity
 
     tz = engine.tz
@@ -107,7 +108,7 @@ def _report_period(engine: Engine, values: dict[str, str]) -> Any:
 async def report(web: WebApp, request: Request) -> Response:
     values = dict(request.query_params)
 
-    def read(engine: Engine) -> dict[str, Any]:
+    def read(engine: Engine) -> dict[str, object]:
         from afterview.engine.io.report import weeks
 
         built = _report_period(engine, values)

@@ -12,13 +12,13 @@ import hmac
 import ipaddress
 import secrets
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 1024 * 1024  # 1 MiB: a form with a long note is a few kilobytes
 MAX_FIELDS = 200
@@ -39,11 +39,6 @@ HEADERS = [
 # and the calendar feed, which has its own secret.
 PUBLIC_PREFIXES = ("/static/",)
 FEED_PATH = "/calendar.ics"
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class Session:
@@ -127,7 +122,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if k.lower() not in {name for name, _ in HEADERS}]
@@ -165,7 +160,7 @@ def _capped(receive: Receive) -> Receive:
     """A body without a Content-Length (chunked) is cut off past MAX_BODY too."""
     seen = 0
 
-    async def capped() -> MutableMapping[str, Any]:
+    async def capped() -> Message:
         nonlocal seen
         message = await receive()
         if message["type"] == "http.request":

@@ -10,9 +10,13 @@ import secrets
 import socket
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from types import FrameType
+
+    import uvicorn
+
     from afterview.web.site import LogPlace
 
 
@@ -87,13 +91,13 @@ def _has_a_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _stoppable(config: Any) -> Any:
+def _stoppable(config: uvicorn.Config) -> uvicorn.Server:
     """uvicorn's server, except that the signal which stopped it is not raised again
     afterwards: SIGINT and SIGTERM are how a person stops it, a clean exit 0."""
     import uvicorn
 
     class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: Any) -> None:
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             super().handle_exit(sig, frame)
             self._captured_signals.clear()
 

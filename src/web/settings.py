@@ -4,7 +4,7 @@ each one (``config set``, refused in its words), and personal days off (``vacati
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,7 +17,7 @@ from afterview.web.forms import Refusal, values_of
 from afterview.web.security import checked_form
 
 if TYPE_CHECKING:
-    from afterview.web.site import WebApp
+    from afterview.web.site import Endpoint, Handler, WebApp
 
 VACATION_FIELDS = (
     forms.Field("from", "First day off", "date", required=True),
@@ -26,7 +26,7 @@ VACATION_FIELDS = (
 )
 
 
-def routes(web: WebApp, bound: Callable[[Any], Any]) -> list[Route]:
+def routes(web: WebApp, bound: Callable[[Handler], Endpoint]) -> list[Route]:
     return [
         Route("/settings", bound(settings_page)),
         Route("/settings", bound(set_setting), methods=["POST"]),
@@ -35,8 +35,8 @@ def routes(web: WebApp, bound: Callable[[Any], Any]) -> list[Route]:
 
 
 async def settings_page(web: WebApp, request: Request, error: str | None = None,
-                        status: int = 200, **kept: Any) -> Response:
-    def read(engine: Engine) -> dict[str, Any]:
+                        status: int = 200, **kept: object) -> Response:
+    def read(engine: Engine) -> dict[str, object]:
         from afterview.engine.domain.settings import describe
 
         settings = engine.settings

@@ -4,9 +4,9 @@ from."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeAlias, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -22,6 +22,11 @@ from afterview.web.render import Renderer
 from afterview.web.security import Gate, HostRule, session_of
 
 T = TypeVar("T")
+
+Handler: TypeAlias = "Callable[[WebApp, Request], Awaitable[Response]]"
+"""A page or a form's POST: what the app shares, and the request."""
+Endpoint: TypeAlias = Callable[[Request], Awaitable[Response]]
+"""A handler bound to the app, as Starlette's Route calls it."""
 
 
 @attrs.frozen
@@ -64,7 +69,8 @@ class WebApp:
 
     # -- responses ------------------------------------------------------------
 
-    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    def page(self, request: Request, template: str, status: int = 200, /,
+             **context: object) -> Response:
         session = session_of(request)
         flash, session.flash = session.flash, []
         html = self.renderer.render(template, csrf=session.csrf, flash=flash,
@@ -76,11 +82,11 @@ class WebApp:
         session_of(request).flash.extend(messages)
         return RedirectResponse(to, status_code=303)
 
-    async def refused_page(self, request: Request, refused: Refusal, show: Callable[..., Any],
-                           at: str, **context: Any) -> Response:
+    async def refused_page(self, request: Request, refused: Refusal, show: Callable[..., Awaitable[Response]],
+                           at: str, **context: object) -> Response:
         """The page the form was on (at the address ``at``), with the refusal at the top in
         the command line's words and the values typed kept."""
-        response: Response = await show(self, request, error=refused.args[0],
+        response = await show(self, request, error=refused.args[0],
                                         status=refused.status, **context)
         response.headers["HX-Push-Url"] = quote(at, safe="/")  # else htmx shows the POST's
         return response
