@@ -225,7 +225,7 @@ class ApplicationSubmitted:
 
 
 @upcaster("ApplicationSubmitted", 2)
-def _submitted_v2_without_details(data: dict[str, Any]) -> dict[str, Any]:
+def _submitted_v2_without_details(data: JsonObject) -> JsonObject:
     """Version 3 adds tags, priority, the job description, the advertised salary range and
     the referral; version 2 had none of them."""
     return dict(data)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from afterview.engine.domain.state import Application
 
-SORT_KEYS: dict[str, Callable[[Application], Any]] = {
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
+SORT_KEYS: dict[str, Callable[[Application], SupportsRichComparison]] = {
     "id": lambda a: a.id,
     "company": lambda a: (a.company.casefold(), a.id),
     "applied": lambda a: (a.applied_at or datetime.min, a.id),
