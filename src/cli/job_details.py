@@ -9,11 +9,26 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, TypeVar
 
 import click
 
 from afterview.cli.context import Refused, session
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class JobDetails(TypedDict):
+    """The event fields of the detail options (ApplicationSubmitted, ApplicationDetailsChanged)."""
+
+    tags: tuple[str, ...] | None
+    priority: int | None
+    job_description: str | None
+    salary_min: Decimal | None
+    salary_max: Decimal | None
+    salary_currency: str | None
+    referred_by: str | None
+
 
 MAX_JOB_DESCRIPTION = 200_000  # characters: a long posting is ~20 000
 
@@ -21,7 +36,7 @@ _RANGE = re.compile(  # low, a hyphen, en dash or "to", high, and maybe a curren
     r"\s*([^-\u2013]+?)\s*(?:[-\u2013]|to)\s*([^-\u2013]+?)\s*(?:\s([A-Za-z]{3}))?\s*")
 
 
-def detail_options(*, editing: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def detail_options(*, editing: bool = False) -> Callable[[F], F]:
     """--tag, --priority, --jd, --range, --referred-by: shared by apply and edit."""
     options = [
         click.option("--tag", "tags", multiple=True, metavar="T",
@@ -37,7 +52,7 @@ def detail_options(*, editing: bool = False) -> Callable[[Callable[..., Any]], C
         click.option("--referred-by", metavar="NAME", help="Who referred you."),
     ]
 
-    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(command: F) -> F:
         for option in reversed(options):
             command = option(command)
         return command
@@ -101,9 +116,9 @@ def _amount(part: str, text: str) -> Decimal:
 
 
 def details(tags: tuple[str, ...], priority: int | None, jd: str | None,
-            range_text: str | None, referred_by: str | None) -> dict[str, Any]:
+            range_text: str | None, referred_by: str | None) -> JobDetails:
     """The event fields for the detail options given."""
     low, high, currency = salary_range(range_text)
-    return {"tags": tuple(dict.fromkeys(t.strip().lower() for t in tags)), "priority": priority,
-            "job_description": job_description(jd), "salary_min": low, "salary_max": high,
-            "salary_currency": currency, "referred_by": referred_by}
+    return JobDetails(tags=tuple(dict.fromkeys(t.strip().lower() for t in tags)),
+                      priority=priority, job_description=job_description(jd), salary_min=low,
+                      salary_max=high, salary_currency=currency, referred_by=referred_by)

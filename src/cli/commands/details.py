@@ -30,14 +30,14 @@ def edit(app: str, role: str | None, url: str | None, location: str | None,
     if tags or untags:
         current = session().engine.application(app).tags
         removed = {t.strip().lower() for t in untags}
-        fields["tags"] = tuple(t for t in dict.fromkeys((*current, *fields["tags"]))
+        fields["tags"] = tuple(t for t in dict.fromkeys((*current, *(fields["tags"] or ())))
                                if t not in removed)
     else:
         fields["tags"] = None
-    changes = {"role": role, "url": url, "location": location, "source": source, **fields}
-    if all(value is None for value in changes.values()):
+    if all(value is None for value in (role, url, location, source, *fields.values())):
         raise Refused("nothing to change: give at least one option, e.g. --priority 1 or --tag remote")
-    record_fact(app, ApplicationDetailsChanged(**changes), at)
+    record_fact(app, ApplicationDetailsChanged(role=role, url=url, location=location,
+                                               source=source, **fields), at)
 
 
 COMMANDS = [edit]

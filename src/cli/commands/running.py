@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +10,7 @@ from afterview.cli.context import Refused, emit_json, session
 from afterview.cli.output import render, views
 
 if TYPE_CHECKING:
+    from afterview.engine.domain.events import JsonObject
     from afterview.engine.runtime.hooks import Notifier
 
 _HOOK = click.option(
@@ -52,7 +53,7 @@ def tick(hook: str | None, hook_timeout: float, no_desktop: bool) -> None:
     notifier = _notifier(hook, no_desktop, "none" if s.as_json else "text", hook_timeout)
     fired, digest, now = tick_once(s.engine, notifier)
     if s.as_json:
-        report: dict[str, Any] = {"fired": [render.task_json(task, now) for task in fired]}
+        report: JsonObject = {"fired": [render.task_json(task, now) for task in fired]}
         if digest is not None:  # the pass that sent today's digest says so
             report["digest"] = views.digest_json(digest, now)
         emit_json(report)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from afterview.cli.output import render, times
 from afterview.cli.output.sentences import sentence
 
+if TYPE_CHECKING:
+    from afterview.engine.domain.events import JsonObject
+
 _SAME_MOMENT = timedelta(minutes=1)  # recorded within a minute of happening: one time shown
 
 
-def people_of(rows: Sequence[dict[str, Any]]) -> dict[str, str | None]:
+def people_of(rows: Sequence[JsonObject]) -> dict[str, str | None]:
     """Every person named in the facts, with their title when one was recorded."""
     people: dict[str, str | None] = {}
     for row in rows:
@@ -26,7 +29,7 @@ def people_of(rows: Sequence[dict[str, Any]]) -> dict[str, str | None]:
     return people
 
 
-def history_text(rows: Sequence[dict[str, Any]]) -> str:
+def history_text(rows: Sequence[JsonObject]) -> str:
     if not rows:
         return "Nothing recorded."
     people = people_of(rows)
@@ -48,7 +51,7 @@ def history_text(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _fact_text(row: dict[str, Any], people: dict[str, str | None]) -> str:
+def _fact_text(row: JsonObject, people: dict[str, str | None]) -> str:
     text = sentence(row["type"], row["data"], people)
     if row["voided"]:
         text = f"VOIDED {text}"
@@ -61,7 +64,7 @@ def _fact_text(row: dict[str, Any], people: dict[str, str | None]) -> str:
     return text
 
 
-def history_json(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def history_json(rows: Sequence[JsonObject]) -> list[JsonObject]:
     """The rows of docs/cli.md, each with its sentence. The times are the log's own text,
     with the offset they were recorded in (the audit shows what the hash chain covers);
     every other view gives times in the configured zone."""

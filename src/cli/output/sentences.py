@@ -7,14 +7,17 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from afterview.cli.output import times
+
+if TYPE_CHECKING:
+    from afterview.engine.domain.events import JsonValue
 
 People = Mapping[str, str | None]  # name -> title, for "Ana (CTO)"
 
 
-def sentence(type_name: str, data: Mapping[str, Any], people: People = {}) -> str:  # noqa: B006  # read only
+def sentence(type_name: str, data: Mapping[str, JsonValue], people: People = {}) -> str:  # noqa: B006  # read only
     """One fact, in words."""
     write = _SENTENCES.get(type_name)
     if write is None:
@@ -22,15 +25,15 @@ def sentence(type_name: str, data: Mapping[str, Any], people: People = {}) -> st
     return write(data, people)
 
 
-def _when(value: Any) -> str:
+def _when(value: JsonValue) -> str:
     return times.when_text(datetime.fromisoformat(value), relative=False) if value else "-"
 
 
-def _day(value: Any) -> str:
+def _day(value: JsonValue) -> str:
     return times.day_text(date.fromisoformat(value)) if value else "-"
 
 
-def _names(names: Any, people: People) -> str:
+def _names(names: JsonValue, people: People) -> str:
     shown = [f"{n} ({people[n]})" if people.get(n) else str(n) for n in names or ()]
     if len(shown) <= 1:
         return "".join(shown)
@@ -45,7 +48,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _terms(data: Mapping[str, Any]) -> str:
+def _terms(data: Mapping[str, JsonValue]) -> str:
     from afterview.cli.output.views import terms_summary
     from afterview.engine.domain.events import OfferTerms
 
@@ -59,13 +62,13 @@ def _then(text: str | None, joiner: str = ": ") -> str:
     return f"{joiner}{text}" if text else ""
 
 
-def _submitted(d: Mapping[str, Any], _p: People) -> str:
+def _submitted(d: Mapping[str, JsonValue], _p: People) -> str:
     extra = _then(d.get("source"), " via ") + _then(d.get("location"), ", in ")
     kept = _kept(d)
     return f"Applied for {d.get('role')} at {d.get('company')}{extra}" + _then(kept, "; ")
 
 
-def _details_changed(d: Mapping[str, Any], _p: People) -> str:
+def _details_changed(d: Mapping[str, JsonValue], _p: People) -> str:
     changed = [f"{name} {'removed' if d[key] == '' else d[key]}"
                for key, name in (("role", "role"), ("url", "url"), ("location", "location"),
                                  ("source", "source")) if d.get(key) is not None]
@@ -77,7 +80,7 @@ def _details_changed(d: Mapping[str, Any], _p: People) -> str:
     return "Details changed: " + "; ".join([*changed, *([kept] if kept else [])])
 
 
-def _kept(d: Mapping[str, Any]) -> str:
+def _kept(d: Mapping[str, JsonValue]) -> str:
     """Tags, priority, salary range, referral and job description, as far as recorded."""
     from afterview.engine.domain.offers import format_money
 
@@ -97,13 +100,13 @@ def _kept(d: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _scheduled(d: Mapping[str, Any], p: People) -> str:
+def _scheduled(d: Mapping[str, JsonValue], p: People) -> str:
     kind = _then(d.get("kind"), ", ")
     return (f"Interview round {d.get('round')} scheduled for {_when(d.get('scheduled_for'))}"
             f"{kind}{_then(_names(d.get('interviewers'), p), ' with ')}")
 
 
-def _held(d: Mapping[str, Any], p: People) -> str:
+def _held(d: Mapping[str, JsonValue], p: People) -> str:
     round_ = f" round {d['round']}" if d.get("round") else ""
     asked = d.get("questions") or ()
     questions = _count(len(asked), "question") if asked else ""
@@ -111,23 +114,23 @@ def _held(d: Mapping[str, Any], p: People) -> str:
             f"{_then(questions)}{_then(d.get('note'), '; ')}")
 
 
-def _offer(d: Mapping[str, Any], _p: People) -> str:
+def _offer(d: Mapping[str, JsonValue], _p: People) -> str:
     received = "Revised offer received" if d.get("revised") else "Offer received"
     respond = f"; respond by {_when(d['respond_by'])}" if d.get("respond_by") else ""
     return f"{received}: {_terms(d)}{respond}"
 
 
-def _counter(d: Mapping[str, Any], _p: People) -> str:
+def _counter(d: Mapping[str, JsonValue], _p: People) -> str:
     reasons = f"; reasons: {', '.join(d['reasons'])}" if d.get("reasons") else ""
     return f"Counter-offer made: {_terms(d)}{reasons}{_then(d.get('note'), '; ')}"
 
 
-def _contact(d: Mapping[str, Any], _p: People) -> str:
+def _contact(d: Mapping[str, JsonValue], _p: People) -> str:
     details = ", ".join(str(v) for v in (d.get("title"), d.get("email")) if v)
     return f"Contact added: {d.get('name')}" + (f" ({details})" if details else "")
 
 
-_SENTENCES: dict[str, Callable[[Mapping[str, Any], People], str]] = {
+_SENTENCES: dict[str, Callable[[Mapping[str, JsonValue], People], str]] = {
     "ApplicationSubmitted": _submitted,
     "ApplicationDetailsChanged": _details_changed,
     "InterviewScheduled": _scheduled,
@@ -183,7 +186,7 @@ def _words(type_name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", type_name).lower().capitalize()
 
 
-def _generic(type_name: str, data: Mapping[str, Any]) -> str:
+def _generic(type_name: str, data: Mapping[str, JsonValue]) -> str:
     words = _words(type_name)
     shown = "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in data.items()
                       if isinstance(v, str | int | float) and not isinstance(v, bool) and v != "")

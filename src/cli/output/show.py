@@ -8,14 +8,14 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from afterview.cli.output import render, times, views
 
 if TYPE_CHECKING:
     from afterview.engine.domain.calendar import WorkCalendar
     from afterview.engine.domain.settings import Settings
-    from afterview.engine.domain.state import Application, Interview
+    from afterview.engine.domain.state import Application, Contact, Interview, SalaryRange
 
 
 def show_text(app: Application, now: datetime, settings: Settings,
@@ -77,7 +77,7 @@ def _summary(app: Application, now: datetime) -> str:
     return "\n".join(lines)
 
 
-def _range(salary_range: Any) -> str | None:
+def _range(salary_range: SalaryRange | None) -> str | None:
     from afterview.engine.domain.offers import format_money
 
     if salary_range is None:
@@ -87,7 +87,7 @@ def _range(salary_range: Any) -> str | None:
     return f"{shown[0]}-{shown[1]} {currency or ''}".rstrip()
 
 
-def _contact_line(contact: Any) -> str:
+def _contact_line(contact: Contact) -> str:
     return "  " + ", ".join(v for v in (contact.name, contact.title, contact.email) if v)
 
 

@@ -9,13 +9,12 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
 
 import click
 
 from afterview.cli.output import times
 
-Row = Sequence[Any]
+Row = Sequence[object]
 
 
 def colour_enabled() -> bool:
@@ -166,7 +165,7 @@ def _fit_widths(headers: Sequence[str], widths: list[int], available: int,
     return fitted
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
