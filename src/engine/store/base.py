@@ -7,6 +7,7 @@ the same contract suite, tests/test_store_contract.py (docs/store.md).
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -135,11 +136,12 @@ class Projector(Protocol):
     ) -> list[ProjectedApplication]: ...
 
 
-class ClosesOnExit:
+class ClosesOnExit(abc.ABC):
     """What every backend inherits for ``with store:``, which closes the store at the end."""
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the backend's connections; the store is unusable afterwards."""
 
     def __enter__(self) -> Self:
         return self
