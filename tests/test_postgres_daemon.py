@@ -186,3 +186,34 @@ def test_daemon_all_tenants_is_refused_for_a_sqlite_file(tmp_path: Path) -> None
     cli = CLI(tmp_path / "afterview.db")
     line = cli.refused("daemon", "--all-tenants", code=2)
     assert "--all-tenants is for a shared PostgreSQL database" in line
+
+
+def test_the_fleet_sends_each_tenants_digest_once(fleet_db: Database,
+                                                   daemons: list[Daemon], tmp_path: Path) -> None:
+    """``daemon --all-tenants`` sends each tenant's daily digest (its line starts with the
+    tenant), records it in that tenant's log only, once, and none for a tenant that turned
+    the digest off."""
+    from test_postgres_cli import TenantCLI
+
+    # A pass sends the digests tenant by tenant in name order: "off" before "on", so once
+    # "on" has its digest, the pass has been through "off".
+    off, on = fleet_db.tenant("off"), fleet_db.tenant("on")
+    assert off < on
+    for tenant in (off, on):
+        cli = TenantCLI(fleet_db, tenant, now=None)
+        cli.ok("config", "set", "timezone", "UTC")
+        cli.ok("config", "set", "workday_start", "00:00")  # the digest is due all day
+        cli.ok("apply", "Acme", "Engineer", "--at", "2026-01-05")  # its follow-up is overdue
+    TenantCLI(fleet_db, off, now=None).ok("config", "set", "digest", "off")
+
+    def digests(tenant: str) -> list[str]:
+        with PostgresStore(fleet_db.url, tenant) as store:
+            return [s.event_id for s in store.read_all() if s.type == "DigestSent"]
+
+    daemons.append(Daemon(fleet_db.url, tmp_path, "first"))
+    wait_for(lambda: digests(on), "the digest of the tenant that wants one")
+    lines = wait_for(lambda: [ln for ln in daemons[0].stdout.splitlines() if "digest" in ln],
+                     "the digest line")
+    assert daemons[0].stop() == 0
+    assert len(lines) == 1 and lines[0].startswith(f"{on} ") and "1 overdue" in lines[0], lines
+    assert len(digests(on)) == 1 and digests(off) == []

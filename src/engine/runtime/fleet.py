@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from afterview.engine.domain.state import Task
@@ -55,6 +55,7 @@ class Fleet:
         self._heads: dict[str, int] = {}  # tenant -> the head its jobs were planned from
         self._planned: dict[str, dict[str, datetime]] = defaultdict(dict)  # tenant -> task -> due
         self._last_full = 0.0
+        self._digest_days: dict[str, date] = {}  # tenant -> the day its digest went out
         self._scheduler: BackgroundScheduler | None = None
         self._logs: SharedLogs | None = None
 
@@ -144,6 +145,8 @@ class Fleet:
                 self._reconcile(tenant, head)
         if full:
             self._last_full = time.monotonic()
+        for tenant in sorted(heads):
+            self._send_digest(tenant)
 
     def _balance(self, coordinator: ShardClaims) -> None:
         """Hold an even share of the shards: give back what is over it, claim free ones."""
@@ -193,6 +196,26 @@ class Fleet:
             if planned.get(task.id) != task.due_at or self._job_missing(tenant, task.id):
                 self._plan(tenant, task, now)
         self._heads[tenant] = head
+
+    def _send_digest(self, tenant: str) -> None:
+        """The tenant's digest of the day, once, from its workday_start on: its event id is
+        the day's, unique in the tenant's log, so a daemon that took the shard over, or a
+        tick, never sends it twice."""
+        from afterview.engine.service.api import Engine
+
+        assert self._logs is not None
+        try:
+            engine = Engine(self._logs.store(tenant), actor="daemon")
+            now = engine.now()
+            if self._digest_days.get(tenant) == now.astimezone(engine.tz).date():
+                return
+            digest = engine.send_digest()
+        except Exception as error:  # one tenant's trouble never stops the others
+            log(f"{tenant}: could not send the digest: {one_line(str(error))}")
+            return
+        if digest is not None:
+            self.notifier.notify_digest(digest, now, tenant)
+            self._digest_days[tenant] = digest.day
 
     def _job_missing(self, tenant: str, task_id: str) -> bool:
         assert self._scheduler is not None

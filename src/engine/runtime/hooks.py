@@ -215,17 +215,21 @@ class Notifier:
         if self.desktop or self.hook:
             self._submit(self._side_effects, task, fired_at, tenant)
 
-    def notify_digest(self, digest: Digest, sent_at: datetime) -> None:
+    def notify_digest(self, digest: Digest, sent_at: datetime, tenant: str | None = None) -> None:
         """Today's digest: one line now; one desktop notification and the hook (``"kind":
-        "digest"``) queued; nothing for an empty digest. Never raises."""
+        "digest"``) queued; nothing for an empty digest. Never raises. ``tenant``: whose log
+        it is, in a database shared by many (the line starts with it, the JSON has it)."""
         if digest.empty:
             return
         payload = (self.digest_json(digest, sent_at) if self.digest_json is not None else
                    {"kind": "digest", "date": digest.day.isoformat(),
                     "overdue": [t.id for t in digest.overdue],
                     "today": [t.id for t in digest.today]})
+        if tenant is not None:
+            payload = {"tenant": tenant, **payload}
         if self.lines == "text":
-            say(f"{sent_at.isoformat(timespec='seconds')} {digest_line(digest)}")
+            line = f"{sent_at.isoformat(timespec='seconds')} {digest_line(digest)}"
+            say(line if tenant is None else f"{one_line(tenant)} {line}")
         elif self.lines == "json":
             say(json_text(payload))
         if self.desktop or self.hook:
