@@ -33,6 +33,9 @@ from afterview.engine.runtime.hooks import Notifier, log
 # Firings of different tenants never wait for each other (each tenant has its own lock).
 FIRE_WORKERS = 4
 
+DIGEST_CHECK_SECONDS = 60.0
+"""How often a tenant's log is asked whether its digest is due (not every poll)."""
+
 if TYPE_CHECKING:
     from types import FrameType
 
@@ -56,6 +59,7 @@ class Fleet:
         self._planned: dict[str, dict[str, datetime]] = defaultdict(dict)  # tenant -> task -> due
         self._last_full = 0.0
         self._digest_days: dict[str, date] = {}  # tenant -> the day its digest went out
+        self._digest_checked: dict[str, float] = {}  # tenant -> when it was last looked at
         self._scheduler: BackgroundScheduler | None = None
         self._logs: SharedLogs | None = None
 
@@ -204,6 +208,11 @@ class Fleet:
         from afterview.engine.service.api import Engine
 
         assert self._logs is not None
+        # Looked at once a minute at most: thousands of tenants are not read every poll.
+        if time.monotonic() - self._digest_checked.get(tenant, -DIGEST_CHECK_SECONDS) < (
+                DIGEST_CHECK_SECONDS):
+            return
+        self._digest_checked[tenant] = time.monotonic()
         try:
             engine = Engine(self._logs.store(tenant), actor="daemon")
             now = engine.now()
