@@ -215,3 +215,16 @@ def test_at_sets_when_it_happened_while_recorded_at_is_always_now(cli: CLI) -> N
     assert just_now["occurred_at"] == later
     assert {r["recorded_at"] for r in rows} == {later}
     assert NOW not in {r["occurred_at"] for r in rows}
+
+
+def test_every_confirmation_says_which_state_the_fact_was_decided_on(cli: CLI) -> None:
+    """The state before comes from the command's own decision, for every fact command: an
+    interview and an offer name the move, a cancellation and a note say nothing moved."""
+    cli.ok("apply", "Acme", "Eng", "--at", "2026-11-02")
+    assert cli.ok("interview", "acme", "--on", "2026-11-25T14:00").splitlines()[0] == (
+        "acme-eng: applied → interviewing.")
+    assert cli.ok("interview", "acme", "--cancel").splitlines()[0] == (
+        "acme-eng: still interviewing.")
+    assert cli.ok("offer", "acme", "--salary", "100000").splitlines()[0] == (
+        "acme-eng: interviewing → offered.")
+    assert cli.ok("note", "acme", "a note").splitlines()[0] == "acme-eng: still offered."

@@ -17,14 +17,12 @@ if TYPE_CHECKING:
 
 def record_fact(app: str, event: Event, at: str | None) -> None:
     """Record one fact and print what changed: shared by every fact-entering command."""
-    s = session()
-    before = s.engine.application(app).state if not s.as_json else None
-    echo_recorded(s.engine.record(app, event, at=when(at)), before)
+    echo_recorded(session().engine.record(app, event, at=when(at)))
 
 
-def echo_recorded(result: Result, before: str | None = None) -> None:
-    """What a recorded fact changed: the state (from ``before``), the fact in words with its
-    time, the tasks it scheduled or closed here and elsewhere."""
+def echo_recorded(result: Result) -> None:
+    """What a recorded fact changed: the state (the one it was decided on, then now), the
+    fact in words with its time, the tasks it scheduled or closed here and elsewhere."""
     from afterview.cli.output.confirm import fact_lines
 
     s = session()
@@ -33,4 +31,4 @@ def echo_recorded(result: Result, before: str | None = None) -> None:
     if s.as_json:
         emit_json(views.application_json(result.application, s.engine.now(), detail=True))
         return
-    click.echo("\n".join(fact_lines(result.application, before, result.facts)))
+    click.echo("\n".join(fact_lines(result.application, result.state_before, result.facts)))

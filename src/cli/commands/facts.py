@@ -140,11 +140,9 @@ def interview(app: str, on: str | None, round_: int | None, kind: str | None,
         raise Refused("--reason goes with --cancel")
     assert on is not None
     scheduled_for = required_when(on, "--on")
-    engine = session().engine
-    before = engine.application(app).state
-    echo_recorded(engine.schedule_interview(
+    echo_recorded(session().engine.schedule_interview(
         app, scheduled_for, round=round_, kind=kind, interviewers=interviewers, by=by,
-        at=when(at)), before)
+        at=when(at)))
 
 
 @click.command()
@@ -215,10 +213,9 @@ def offer(app: str, respond_by: str | None, at: str | None,
     """Record an offer; while offered or negotiating, the company's revised offer, which keeps
     every term it does not repeat. Without terms, the offer is recorded as terms not known."""
     respond_at, whole_day = deadline(respond_by, "--respond-by")
-    engine = session().engine
-    before = engine.application(app).state
-    echo_recorded(engine.receive_offer(app, given_terms(terms) or None, respond_by=respond_at,
-                                       whole_day=whole_day, at=when(at)), before)
+    echo_recorded(session().engine.receive_offer(
+        app, given_terms(terms) or None, respond_by=respond_at, whole_day=whole_day,
+        at=when(at)))
 
 
 @click.command("ask-time")

@@ -67,11 +67,14 @@ class OpenTasks(NamedTuple):
 
 
 class Result(NamedTuple):
-    """What a command did: the application after it, the facts appended, any warnings."""
+    """What a command did: the application after it, the facts appended, any warnings, and
+    the state the command was decided on (None where it was not about one application's
+    state), so a confirmation can say what changed without reading the log again."""
 
     application: Application
     facts: list[Fact]
     warnings: list[str]
+    state_before: str | None = None
 
 
 @attrs.define
@@ -419,8 +422,11 @@ class Engine:
         what it adds. Without ``at`` the domain picks when the fact happened."""
         from afterview.engine.domain import decide as commands
 
+        decided_on: list[Application] = []  # the application the last attempt decided on
+
         def attempt(context: commands.Context) -> tuple[commands.Decision, dict[str, int | None]]:
             app = rebuild(application_id, self.facts(application_id))
+            decided_on[:] = [app]
             loaded = [o for o in self.applications() if o.id != application_id] if others else []
             decision = commands.decide(command_at(at), app, context, others=loaded)
             versions: dict[str, int | None] = {app.id: app.version}
@@ -429,7 +435,9 @@ class Engine:
             return decision, versions
 
         decision = self._run(attempt)
-        return Result(self.application(application_id), decision.facts, decision.warnings)
+        before = decided_on[0].state if decided_on and decided_on[0].exists else None
+        return Result(self.application(application_id), decision.facts, decision.warnings,
+                      before)
 
     def void(self, event_ref: str, reason: str, *, at: datetime | None = None) -> Result:
         from afterview.engine.domain import decide as commands
