@@ -117,11 +117,6 @@ def short_time(moment: datetime, *, relative: bool = True) -> str:
     return times.when_text(moment, relative=relative)
 
 
-def long_time(moment: datetime) -> str:
-    """With the weekday: ``Mon 2026-11-30 17:00``."""
-    return moment.strftime("%a %Y-%m-%d %H:%M")
-
-
 def state_label(state: str) -> str:
     return paint(state, _STATE_COLOURS.get(state))
 
