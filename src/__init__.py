@@ -4,3 +4,5 @@ The installed package maps ``src/`` to ``afterview``: ``afterview.engine`` (the 
 rules, the daemon), ``afterview.cli`` (the command line) and ``afterview.web`` (the browser
 app). Nothing else lands in site-packages.
 """
+
+__version__ = "0.1.0"

@@ -54,7 +54,7 @@ def afterview_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("afterview")
-    return [found] if found else [sys.executable, "-m", "afterview.cli.main"]
+    return [found] if found else [sys.executable, "-m", "afterview.cli.entry"]
 
 
 class SubprocessCLI:
@@ -123,7 +123,7 @@ class CLI(SubprocessCLI):
         env = env or self.env()
         if env.get("TZ", ZONE) != ZONE:
             return super().run(*args, input=input, env=env, timeout=timeout)
-        from afterview.cli.main import main
+        from afterview.cli.entry import main
 
         runner = click.testing.CliRunner()
         # The run sees exactly this environment, as a subprocess would.

@@ -5,6 +5,7 @@ are in docs/performance.md; no test here depends on the speed of the machine).""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -62,6 +63,26 @@ def test_version_does_not_even_load_the_engine(small: CLI) -> None:
     loaded = top_level_modules(small, "--version")
     assert "click" in loaded  # the probe did run the command line
     assert "afterview.engine" not in loaded
+
+
+def test_the_console_script_answers_version_before_loading_the_command_line(small: CLI) -> None:
+    probe = _PROBE.replace("afterview.cli.main", "afterview.cli.entry")
+    done = subprocess.run([sys.executable, "-c", probe, "--version"], capture_output=True,
+                          text=True, env=small.env(), timeout=60)
+    assert done.stdout == "afterview 0.1.0\n"
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "click" not in loaded and "afterview.cli.main" not in loaded
+    assert not {name for name in loaded if name.startswith("afterview.engine")}
+
+
+def test_version_into_a_closed_pipe_is_quiet(small: CLI) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody reads: the write gets EPIPE
+    done = subprocess.run([sys.executable, "-m", "afterview.cli.entry", "--version"],
+                          stdout=writer, stderr=subprocess.PIPE, text=True, env=small.env(),
+                          timeout=60)
+    os.close(writer)
+    assert done.returncode == 0 and done.stderr == ""
 
 
 def test_recording_a_fact_loads_only_the_lifecycle_machine(small: CLI) -> None:

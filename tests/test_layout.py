@@ -127,7 +127,14 @@ def test_every_package_folder_is_installed() -> None:
     folders = {module_name(init) for init in SRC.rglob("__init__.py")}
     assert set(config["packages"]) == folders
     script = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["afterview"]
-    assert script == "afterview.cli.main:main"
+    assert script == "afterview.cli.entry:main"
+
+
+def test_the_version_is_said_once_for_the_package_and_the_command() -> None:
+    import afterview
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["version"] == afterview.__version__
 
 
 def test_nothing_imports_the_old_top_level_names() -> None:

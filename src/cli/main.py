@@ -10,11 +10,9 @@ import sys
 
 import click
 
+from afterview import __version__ as VERSION
 from afterview.cli import context as clictx
 from afterview.cli.output.terminal import guarded_stdout
-
-VERSION = "0.1.0"
-
 
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "core": ("apply", "note", "list", "board", "show", "status", "history", "verify",
