@@ -53,6 +53,7 @@ def assert_projections_are_a_fresh_fold(store: EventStore) -> None:
     for stream_id, text in rows.items():
         assert json.loads(text) == snapshot.encode(fresh[stream_id]), stream_id
         assert snapshot.decode(json.loads(text)) == fresh[stream_id]
+        assert snapshot.decode_summary(json.loads(text)) == fresh[stream_id].summary()
     expected = {row for app in fresh.values() for row in projections.projected(app, 0).open_tasks}
     assert {(task_id, due, fired) for task_id, _, due, fired, _ in store.read_open_tasks()} == expected
     interviews = {(app.id, *i) for app in fresh.values()
@@ -277,16 +278,33 @@ def test_every_demo_application_round_trips_through_the_codec(demo_db: Path) -> 
             assert snapshot.decode(json.loads(json.dumps(snapshot.encode(app)))) == app
 
 
+def test_the_board_reads_summaries_that_match_the_whole_applications(demo_db: Path) -> None:
+    """list, board and status decode only the summary of each row: the same answers as the
+    whole applications give, discarded ones included on request."""
+    with SQLiteStore(demo_db) as store:
+        engine = Engine(store)
+        for everything in (False, True):
+            whole = engine.applications(include_discarded=everything)
+            assert engine.summaries(include_discarded=everything) == [a.summary() for a in whole]
+        assert any(s.tasks for s in engine.summaries())  # open tasks, for the next step
+        assert any(s.last_contact_at != s.applied_at for s in engine.summaries())
+
+
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
                     lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20))
 def test_any_json_decodes_to_an_application_or_a_snapshot_error(data: Any) -> None:
     try:
+        summary: Any = snapshot.decode_summary(data)  # reads less: may take what decode refuses
+    except snapshot.SnapshotError:
+        summary = None
+    try:
         app = snapshot.decode(data)
     except snapshot.SnapshotError:
         return
     assert snapshot.encode(app) is not None
+    assert summary == app.summary()
 
 
 # --- the daemon's incremental read ------------------------------------------------------

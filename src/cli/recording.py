@@ -29,6 +29,6 @@ def echo_recorded(result: Result) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if s.as_json:
-        emit_json(views.application_json(result.application, s.engine.now(), detail=True))
+        emit_json(views.application_detail_json(result.application, s.engine.now()))
         return
     click.echo("\n".join(fact_lines(result.application, result.state_before, result.facts)))

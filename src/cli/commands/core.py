@@ -21,8 +21,11 @@ from afterview.cli.output import render, views
 from afterview.cli.recording import record_fact
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from afterview.engine.domain.events import JsonValue
     from afterview.engine.domain.settings import SettingValue
+    from afterview.engine.domain.state import Listed
 
 # The orders of list --sort (engine/views/search.py SORT_KEYS; named here so that building
 # the command line imports no engine module).
@@ -98,7 +101,7 @@ def list_(state: str | None, show_all: bool, company: str | None, tags: tuple[st
 
     s = session()
     render.use_wide(wide)
-    apps = filtered(s.engine.applications(include_discarded=show_all), state=state,
+    apps = filtered(s.engine.summaries(include_discarded=show_all), state=state,
                     company=company, tags=tags, since=when(since, "--since"))
     ordered = sorted(apps, key=SORT_KEYS[sort or "id"])
     now = s.engine.now()
@@ -127,7 +130,7 @@ def show(app: str) -> None:
     planned = application.state == "accepted" and application.start_date is not None
     calendar = s.engine.calendar() if planned else None
     if s.as_json:
-        emit_json(views.application_json(application, now, detail=True, settings=settings,
+        emit_json(views.application_detail_json(application, now, settings=settings,
                                           others=others, calendar=calendar))
     else:
         click.echo(show_text(application, now, settings, others, calendar))
@@ -152,7 +155,9 @@ def status(app: str | None, as_of: str | None, known_at: str | None, wide: bool)
                                     [(application.id, application.company, application.role,
                                       application.state, application.updated_at)]))
         return
-    apps = s.engine.applications(as_of=as_of_time, known_at=known_time)
+    apps: Sequence[Listed] = (
+        s.engine.summaries() if as_of_time is None and known_time is None
+        else s.engine.applications(as_of=as_of_time, known_at=known_time))
     if s.as_json:
         emit_json([views.application_json(a) for a in sorted(apps, key=lambda a: a.id)])
     else:

@@ -388,7 +388,7 @@ def void(event_id: str, reason: str, at: str | None) -> None:
                      else s.engine.application(target.stream_id).state)
     result = s.engine.void(event_id, reason, at=when(at))
     if s.as_json:
-        emit_json(views.application_json(result.application, s.engine.now(), detail=True))
+        emit_json(views.application_detail_json(result.application, s.engine.now()))
     else:
         from afterview.cli.output.confirm import state_change
         from afterview.cli.output.sentences import sentence

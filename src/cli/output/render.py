@@ -35,7 +35,7 @@ from afterview.cli.output.tables import (
 
 if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonObject, OfferTerms
-    from afterview.engine.domain.state import Application, OfferRound, Task
+    from afterview.engine.domain.state import Listed, OfferRound, Task
     from afterview.engine.views.board import ComingInterview
 
 STATE_ORDER = ("applied", "interviewing", "offered", "negotiating", "accepted", "withdrawn",
@@ -121,17 +121,18 @@ def state_label(state: str) -> str:
     return paint(state, _STATE_COLOURS.get(state))
 
 
-def board(apps: Sequence[Application], now: datetime | None = None, *,
+def board(apps: Sequence[Listed], now: datetime | None = None, *,
           keep_order: bool = False) -> str:
     """Applications grouped by state, in lifecycle order: each with its next step and when
     it is due, the days in its state and the last contact; the ones gone quiet (a
     follow-up, and the follow-up after it, met with silence) are marked."""
-    from afterview.engine.views.board import last_contact_at, soonest_task
+    from afterview.engine.views.board import soonest_task
 
     if not apps:
         return "No applications yet. Start with: afterview apply COMPANY ROLE"
     now = now or times.now() or max(a.last_event_at or datetime.min for a in apps)
-    quiet = [a for a in apps if a.gone_quiet(now)]
+    quiet = [a.id for a in apps if a.gone_quiet(now)]
+    quiet_ids = set(quiet)
     groups = []
     for state in STATE_ORDER:
         group = [a for a in apps if a.state == state]
@@ -142,8 +143,8 @@ def board(apps: Sequence[Application], now: datetime | None = None, *,
         heading = paint(f"{state.upper()} ({len(group)})", _STATE_COLOURS.get(state), bold=True)
         rows = []
         for app in group:
-            step, contact = soonest_task(app), last_contact_at(app)
-            rows.append((app.id + (" (gone quiet)" if app in quiet else "")
+            step, contact = soonest_task(app), app.last_contact_at
+            rows.append((app.id + (" (gone quiet)" if app.id in quiet_ids else "")
                          + (" (discarded)" if app.discarded is not None else ""),
                          app.company, app.role, step.kind if step else "-",
                          times.local(step.due_at).date() if step else None,
@@ -153,8 +154,8 @@ def board(apps: Sequence[Application], now: datetime | None = None, *,
     table_text = grouped_table(("id", "company", "role", "next step", "due", "days",
                                 "last contact"), groups, optional=("role", "company"),
                                cut_first=("role", "company", "id"))
-    hints = [f"{a.id} has gone quiet after your follow-ups: consider 'afterview withdraw {a.id}'"
-             for a in quiet]
+    hints = [f"{app_id} has gone quiet after your follow-ups: consider 'afterview withdraw "
+             f"{app_id}'" for app_id in quiet]
     return "\n\n".join([table_text, *hints])
 
 

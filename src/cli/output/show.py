@@ -48,7 +48,7 @@ def show_text(app: Application, now: datetime, settings: Settings,
 
 
 def _summary(app: Application, now: datetime) -> str:
-    from afterview.engine.views.board import last_contact_at, soonest_task
+    from afterview.engine.views.board import soonest_task
 
     since = times.when_text(app.updated_at) if app.updated_at else "-"
     lines = [render.paint(f"{app.company} — {app.role}", bold=True),
@@ -67,7 +67,7 @@ def _summary(app: Application, now: datetime) -> str:
     step = soonest_task(app)
     if step is not None:
         lines.append(f"next step: {step.title}, due {times.when_text(step.due_at)}")
-    contact = last_contact_at(app)
+    contact = app.last_contact_at
     if contact is not None:
         days = times.days_ago(contact)
         quiet = ("; gone quiet after your follow-ups: consider 'afterview withdraw "

@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from afterview.engine.domain.events import JsonObject, OfferTerms
     from afterview.engine.domain.offers import AcceptancePlan, NegotiationAid
     from afterview.engine.domain.settings import Settings
-    from afterview.engine.domain.state import Application, Interview, OfferRound, SalaryRange
+    from afterview.engine.domain.state import (
+        Application,
+        Interview,
+        Listed,
+        OfferRound,
+        SalaryRange,
+    )
     from afterview.engine.views.digest import Digest
 
 
@@ -260,11 +266,9 @@ def offer_details_json(app: Application, now: datetime, settings: Settings | Non
     return details
 
 
-def application_json(app: Application, now: datetime | None = None,
-                     *, detail: bool = False, settings: Settings | None = None,
-                     others: Sequence[Application] = (),
-                     calendar: WorkCalendar | None = None) -> JsonObject:
-    data: JsonObject = {
+def application_json(app: Listed, now: datetime | None = None) -> JsonObject:
+    """The application as ``list --json`` and ``status --json`` show it."""
+    return {
         "id": app.id,
         "company": app.company,
         "role": app.role,
@@ -277,41 +281,47 @@ def application_json(app: Application, now: datetime | None = None,
         "priority": app.priority,
         **_board_json(app, now),
     }
-    if detail:
-        assert now is not None
-        data.update({
-            "source": app.source,
-            "url": app.url,
-            "location": app.location,
-            "referred_by": app.referred_by,
-            "salary_range": _range_json(app.salary_range),
-            "job_description": app.job_description,
-            "contacts": [{"name": c.name, "title": c.title, "email": c.email}
-                         for c in app.contacts],
-            "offer": render.offer_json(app.offer),
-            "tasks": [render.task_json(t, now) for t in sorted(app.open_tasks(),
+
+
+def application_detail_json(app: Application, now: datetime, *,
+                            settings: Settings | None = None,
+                            others: Sequence[Application] = (),
+                            calendar: WorkCalendar | None = None) -> JsonObject:
+    """The whole application, as ``show --json`` (and a recorded fact) shows it."""
+    data = application_json(app, now)
+    data.update({
+        "source": app.source,
+        "url": app.url,
+        "location": app.location,
+        "referred_by": app.referred_by,
+        "salary_range": _range_json(app.salary_range),
+        "job_description": app.job_description,
+        "contacts": [{"name": c.name, "title": c.title, "email": c.email}
+                     for c in app.contacts],
+        "offer": render.offer_json(app.offer),
+        "tasks": [render.task_json(t, now) for t in sorted(app.open_tasks(),
                                                          key=lambda t: t.due_at)],
-            "closed_tasks": [render.task_json(t, now) for t in app.tasks.values()
-                             if not t.is_open],
-            "interviews": [_interview_json(i) for i in app.interviews],
-            "notes": [{"at": render.iso(at), "text": text} for at, text in app.notes],
-            "feedback": list(app.feedback),
-            "feedback_requested_at": render.iso(app.feedback_requested_at),
-            "reflections": list(app.reflections),
-        })
-        data.update(offer_details_json(app, now, settings, others, calendar))
+        "closed_tasks": [render.task_json(t, now) for t in app.tasks.values()
+                         if not t.is_open],
+        "interviews": [_interview_json(i) for i in app.interviews],
+        "notes": [{"at": render.iso(at), "text": text} for at, text in app.notes],
+        "feedback": list(app.feedback),
+        "feedback_requested_at": render.iso(app.feedback_requested_at),
+        "reflections": list(app.reflections),
+    })
+    data.update(offer_details_json(app, now, settings, others, calendar))
     return data
 
 
-def _board_json(app: Application, now: datetime | None) -> JsonObject:
+def _board_json(app: Listed, now: datetime | None) -> JsonObject:
     """What the board shows beside the state: the next step, the last contact, gone quiet."""
-    from afterview.engine.views.board import last_contact_at, soonest_task
+    from afterview.engine.views.board import soonest_task
 
     now = now or times.now()
     step = soonest_task(app)
     return {
         "next_step": None if step is None or now is None else render.task_json(step, now),
-        "last_contact_at": render.iso(last_contact_at(app)),
+        "last_contact_at": render.iso(app.last_contact_at),
         "gone_quiet": now is not None and app.gone_quiet(now),
     }
 

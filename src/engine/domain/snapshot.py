@@ -9,8 +9,10 @@ stale (rebuilt from the log).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
@@ -24,9 +26,13 @@ from afterview.engine.domain.state import (
     Interview,
     OfferRound,
     SalaryRange,
+    Summary,
     Task,
     TaskStatus,
+    last_contact,
 )
+
+T = TypeVar("T")
 
 
 class SnapshotError(ValueError):
@@ -260,8 +266,18 @@ def _decode_fact(data: JsonValue) -> Fact:
 
 def decode(data: JsonValue) -> Application:
     """The Application that ``encode`` gave ``data`` for; SnapshotError if it is not one."""
+    return _decoded(_decode, data)
+
+
+def decode_summary(data: JsonValue) -> Summary:
+    """``decode(data).summary()``, reading only what the board shows: the rest of the row
+    (closed tasks, interviews and offers beyond their times, notes, ...) is not decoded."""
+    return _decoded(_decode_summary, data)
+
+
+def _decoded(decoder: Callable[[JsonObject], T], data: JsonValue) -> T:
     try:
-        return _decode(_dict(data))
+        return decoder(_dict(data))
     except SnapshotError:
         raise
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
@@ -314,6 +330,21 @@ def _decode(d: JsonObject) -> Application:
                      for state, at in _dict(d["stage_times"]).items()},
         tasks={task.id: task for task in tasks},
     )
+
+
+def _decode_summary(d: JsonObject) -> Summary:
+    tasks = [_decode_task(task) for task in _list(d["tasks"])
+             if _dict(task)["status"] == TaskStatus.OPEN]
+    contact = last_contact(
+        _opt_time(d["applied_at"]), _opt_time(d["feedback_requested_at"]),
+        _times(d["thank_yous"]), _times(d["follow_ups"]),
+        [_opt_time(_dict(i)["held_at"]) for i in _list(d["interviews"])],
+        [_parse_time(_dict(r)["at"]) for r in _list(d["rounds"])])
+    return Summary(
+        _text(d["id"]), _text(d["company"]), _text(d["role"]), _STATES[d["state"]],
+        _opt_time(d["applied_at"]), _opt_time(d["updated_at"]), _opt_time(d["last_event_at"]),
+        _opt_text(d["discarded"]), tuple(_texts(d["tags"])), _opt_int(d["priority"]), contact,
+        {task.id: task for task in tasks})
 
 
 def differences(stored: JsonValue, fresh: JsonObject) -> list[str]:

@@ -212,10 +212,20 @@ class Application:
         return [task for task in self.tasks.values() if task.is_open]
 
     def gone_quiet(self, now: datetime) -> bool:
-        """A derived flag, not a state: your follow-up met silence, and so did the time to
-        follow up again (an open follow-up-again task has fallen due)."""
-        return self.state in OPEN_STATES and any(
-            task.kind == "follow-up-again" and task.due_at <= now for task in self.open_tasks())
+        return gone_quiet(self.state, self.open_tasks(), now)
+
+    @property
+    def last_contact_at(self) -> datetime | None:
+        return last_contact(self.applied_at, self.feedback_requested_at, self.thank_yous,
+                            self.follow_ups, [i.held_at for i in self.interviews],
+                            [r.at for r in self.rounds])
+
+    def summary(self) -> Summary:
+        """What the board shows of it."""
+        return Summary(self.id, self.company, self.role, self.state, self.applied_at,
+                       self.updated_at, self.last_event_at, self.discarded, self.tags,
+                       self.priority, self.last_contact_at,
+                       {task.id: task for task in self.tasks.values() if task.is_open})
 
     def interview_to_hold(self, round_number: int | None = None) -> Interview | None:
         """The round a debrief is about: the first one not held nor cancelled (of that number)."""
@@ -231,6 +241,52 @@ class Application:
             if interview.pending and round_number in (None, interview.round):
                 return interview
         return None
+
+
+def gone_quiet(state: State, open_tasks: Iterable[Task], now: datetime) -> bool:
+    """A derived flag, not a state: your follow-up met silence, and so did the time to
+    follow up again (an open follow-up-again task has fallen due)."""
+    return state in OPEN_STATES and any(
+        task.kind == "follow-up-again" and task.due_at <= now for task in open_tasks)
+
+
+def last_contact(applied_at: datetime | None, feedback_requested_at: datetime | None,
+                 thank_yous: Iterable[datetime], follow_ups: Iterable[datetime],
+                 interviews_held: Iterable[datetime | None],
+                 offers: Iterable[datetime]) -> datetime | None:
+    """The last time you and the company were in touch: the application, an interview held,
+    a thank-you or follow-up, an offer or counter, a request for feedback."""
+    moments = [applied_at, feedback_requested_at, *thank_yous, *follow_ups, *interviews_held,
+               *offers]
+    return max((m for m in moments if m is not None), default=None)
+
+
+class Summary(NamedTuple):
+    """What the board, ``list`` and ``status`` show of an application, with the same names
+    as on Application: read from its projection row without decoding the rest of it."""
+
+    id: str
+    company: str
+    role: str
+    state: State
+    applied_at: datetime | None
+    updated_at: datetime | None
+    last_event_at: datetime | None
+    discarded: str | None
+    tags: tuple[str, ...]
+    priority: int | None
+    last_contact_at: datetime | None
+    tasks: dict[str, Task]  # the open ones
+
+    def open_tasks(self) -> list[Task]:
+        return list(self.tasks.values())
+
+    def gone_quiet(self, now: datetime) -> bool:
+        return gone_quiet(self.state, self.tasks.values(), now)
+
+
+Listed = Application | Summary
+"""An application as a board lists it: whole, or its summary."""
 
 
 # ---------------------------------------------------------------------------

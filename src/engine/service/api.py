@@ -22,6 +22,7 @@ from afterview.engine.domain.state import (
     DomainError,
     Fact,
     InvalidValue,
+    Summary,
     Task,
     rebuild,
     view,
@@ -237,6 +238,14 @@ class Engine:
                 if app.exists and (include_discarded or app.discarded is None):
                     built.append(app)
         return built
+
+    def summaries(self, *, include_discarded: bool = False) -> list[Summary]:
+        """What the board shows of every application now, read from the projections without
+        decoding the rest of each row; the discarded ones only with ``include_discarded``."""
+        listed = self.read_model.summaries()
+        if listed is None:  # a backend without projections: replay
+            listed = [app.summary() for app in self.applications(include_discarded=True)]
+        return [app for app in listed if include_discarded or app.discarded is None]
 
     def open_tasks_since(self, position: int = -1) -> OpenTasks:
         """The open tasks of every application whose projection changed after ``position``

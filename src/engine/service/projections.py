@@ -15,11 +15,20 @@ import gc
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import snapshot
 from afterview.engine.domain.events import JsonValue
-from afterview.engine.domain.state import PROFILE_STREAM, Application, Fact, evolve, rebuild
+from afterview.engine.domain.lifecycle import NEW
+from afterview.engine.domain.state import (
+    PROFILE_STREAM,
+    Application,
+    Fact,
+    Summary,
+    evolve,
+    rebuild,
+)
 from afterview.engine.store.base import (
     EventStore,
     NewEvent,
@@ -37,6 +46,9 @@ Progress = Callable[[int], None]
 
 ProgressFor = Callable[[int], Progress | None]
 """Given the number of events a rebuild will fold, its Progress (or None: nothing shown)."""
+
+Listing = TypeVar("Listing", Application, Summary)
+"""What a read decodes of each row: the whole application, or its summary."""
 
 _PROGRESS_EVERY = 2000
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -215,6 +227,14 @@ class ReadModel:
 
     def applications(self) -> list[Application] | None:
         """Every application (those with no fact of their own left out), by id."""
+        return self._every(snapshot.decode)
+
+    def summaries(self) -> list[Summary] | None:
+        """What the board shows of every application, by id: only that much of each row
+        is decoded."""
+        return self._every(snapshot.decode_summary)
+
+    def _every(self, decode: Callable[[JsonValue], Listing]) -> list[Listing] | None:
         if not self.current():
             return None
         for attempt in range(2):
@@ -223,7 +243,8 @@ class ReadModel:
             try:
                 if status is None or len(rows) != status.rows:
                     raise snapshot.SnapshotError("projection rows are missing")
-                return [app for app in map(_decode_row, rows) if app.exists]
+                return [app for app in (_decode_row(row, decode) for row in rows)
+                        if app.state != NEW]
             except snapshot.SnapshotError:
                 if attempt == 0:
                     self.rebuild()
@@ -235,18 +256,18 @@ class ReadModel:
             return None
         rows = self.store.read_projections([stream_id])
         try:
-            return _decode_row(rows[0]) if rows else None
+            return _decode_row(rows[0], snapshot.decode) if rows else None
         except snapshot.SnapshotError:
             return None
 
 
-def _decode_row(row: tuple[str, str]) -> Application:
+def _decode_row(row: tuple[str, str], decode: Callable[[JsonValue], Listing]) -> Listing:
     stream_id, text = row
     try:
         data = json.loads(text)
     except (TypeError, ValueError) as error:
         raise snapshot.SnapshotError(f"the row of {stream_id} is not JSON") from error
-    app = snapshot.decode(data)
+    app = decode(data)
     if app.id != stream_id:
         raise snapshot.SnapshotError(f"the row of {stream_id} holds {app.id}")
     return app

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import attrs
 
 from afterview.engine.domain.lifecycle import STATES
-from afterview.engine.domain.state import Application, Task
+from afterview.engine.domain.state import Application, Listed, Task
 
 
 @attrs.frozen
@@ -113,17 +113,9 @@ def agenda(apps: Iterable[Application], now: datetime, tz: tzinfo) -> Agenda:
 _OPEN_STATES = ("applied", "interviewing", "offered", "negotiating")
 
 
-def soonest_task(app: Application) -> Task | None:
+def soonest_task(app: Listed) -> Task | None:
     """The open task due soonest."""
     return min(app.open_tasks(), key=lambda t: t.due_at, default=None)
-
-
-def last_contact_at(app: Application) -> datetime | None:
-    """The last time you and the company were in touch: the application, an interview held,
-    a thank-you or follow-up, an offer or counter, a request for feedback."""
-    moments = [app.applied_at, app.feedback_requested_at, *app.thank_yous, *app.follow_ups,
-               *(i.held_at for i in app.interviews), *(r.at for r in app.rounds)]
-    return max((m for m in moments if m is not None), default=None)
 
 
 class ComingInterview(NamedTuple):

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
-from afterview.engine.domain.state import Application
+from afterview.engine.domain.state import Application, Summary
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
-SORT_KEYS: dict[str, Callable[[Application], SupportsRichComparison]] = {
+SORT_KEYS: dict[str, Callable[[Application | Summary], SupportsRichComparison]] = {
     "id": lambda a: a.id,
     "company": lambda a: (a.company.casefold(), a.id),
     "applied": lambda a: (a.applied_at or datetime.min, a.id),
@@ -22,9 +22,12 @@ SORT_KEYS: dict[str, Callable[[Application], SupportsRichComparison]] = {
 }
 
 
-def filtered(apps: Iterable[Application], *, state: str | None = None,
+Listing = TypeVar("Listing", Application, Summary)
+
+
+def filtered(apps: Iterable[Listing], *, state: str | None = None,
              company: str | None = None, tags: Sequence[str] = (),
-             since: datetime | None = None) -> list[Application]:
+             since: datetime | None = None) -> list[Listing]:
     """The applications in ``state``, at a company whose name contains ``company`` (any
     case), with every tag of ``tags``, applied at or after ``since``."""
     wanted = {t.strip().casefold() for t in tags}
