@@ -49,11 +49,14 @@ def assert_projections_are_a_fresh_fold(store: EventStore) -> None:
             by_stream.setdefault(stored.stream_id, []).append(projections.to_fact(stored))
     fresh = {stream_id: rebuild(stream_id, facts) for stream_id, facts in by_stream.items()}
     rows = dict(store.read_projections())
-    assert sorted(rows) == sorted(fresh) and status.rows == len(fresh)
+    summaries = dict(store.read_projections(summaries=True))
+    assert sorted(rows) == sorted(fresh) == sorted(summaries) and status.rows == len(fresh)
     for stream_id, text in rows.items():
         assert json.loads(text) == snapshot.encode(fresh[stream_id]), stream_id
         assert snapshot.decode(json.loads(text)) == fresh[stream_id]
-        assert snapshot.decode_summary(json.loads(text)) == fresh[stream_id].summary()
+        summary = json.loads(summaries[stream_id])
+        assert summary == snapshot.encode_summary(fresh[stream_id]), stream_id
+        assert snapshot.decode_summary(summary) == fresh[stream_id].summary()
     expected = {row for app in fresh.values() for row in projections.projected(app, 0).open_tasks}
     assert {(task_id, due, fired) for task_id, _, due, fired, _ in store.read_open_tasks()} == expected
     interviews = {(app.id, *i) for app in fresh.values()
@@ -177,20 +180,27 @@ def test_dropping_every_projection_table_changes_no_answer(copy: Path) -> None:
     assert cli.json("verify")["projections"] == {"current": True, "problems": [], "rebuilt": None}
 
 
-@pytest.mark.parametrize("damage", ["delete", "not-json", "crafted", "wrong-id"])
-def test_a_damaged_row_is_named_by_verify_and_changes_no_answer(copy: Path, damage: str) -> None:
+@pytest.mark.parametrize(("column", "damage"), [
+    ("data", "delete"), ("data", "not-json"), ("data", "crafted"), ("data", "wrong-id"),
+    ("summary", "not-json"), ("summary", "crafted"), ("summary", "wrong-id"),
+    ("summary", "closed-task"),
+])
+def test_a_damaged_row_is_named_by_verify_and_changes_no_answer(copy: Path, column: str,
+                                                                damage: str) -> None:
     cli = InProcessCLI(copy)
     app_id = one_app(copy)
     before = answers(cli, app_id)
     where = f"WHERE stream_id = '{app_id}'"
     behind_the_engines_back(copy, {
         "delete": f"DELETE FROM projection_applications {where}",
-        "not-json": f"UPDATE projection_applications SET data = '{{not json' {where}",
+        "not-json": f"UPDATE projection_applications SET {column} = '{{not json' {where}",
         # JSON that would build something else than an Application (never code: no pickle)
-        "crafted": f"UPDATE projection_applications SET data = "
-                   f"json_set(data, '$.tasks', json('[{{\"id\": 7}}]')) {where}",
-        "wrong-id": f"UPDATE projection_applications SET data = "
-                    f"json_set(data, '$.id', 'someone-else') {where}",
+        "crafted": f"UPDATE projection_applications SET {column} = "
+                   f"json_set({column}, '$.tasks', json('[{{\"id\": 7}}]')) {where}",
+        "wrong-id": f"UPDATE projection_applications SET {column} = "
+                    f"json_set({column}, '$.id', 'someone-else') {where}",
+        "closed-task": f"UPDATE projection_applications SET {column} = "
+                       f"json_set({column}, '$.tasks[0].status', 'done') {where}",
     }[damage])
     ran = cli.run("--json", "verify")
     assert ran.code == 1 and ran.stderr.startswith("error: the log does not verify")
@@ -208,11 +218,14 @@ def test_a_changed_field_is_named_by_application_and_field_and_repaired(copy: Pa
                                (app_id,)).fetchone()[0]
         conn.execute(
             "UPDATE projection_applications SET data = json_set(data, '$.company', 'Evil Corp',"
-            " '$.tasks[0].due_at', '2001-01-01T00:00:00+00:00') WHERE stream_id = ?", (app_id,))
+            " '$.tasks[0].due_at', '2001-01-01T00:00:00+00:00'), "
+            "summary = json_set(summary, '$.company', 'Evil Corp') WHERE stream_id = ?",
+            (app_id,))
         conn.execute("UPDATE projection_tasks SET due_at = '2001' WHERE task_id = ?", (task_id,))
     ran = cli.run("verify")
     assert ran.code == 1
     assert f"projection of {app_id} differs from the log in: company, tasks[" in ran.stdout
+    assert f"projection of {app_id} differs from the log in: summary.company" in ran.stdout
     assert f"open-task projection of {app_id}: task {task_id}" in ran.stdout
     assert "error: the log does not verify" in ran.stderr
     repaired = cli.run("verify", "--repair")
@@ -220,6 +233,23 @@ def test_a_changed_field_is_named_by_application_and_field_and_repaired(copy: Pa
     assert f"repaired: projection of {app_id}" in repaired.stdout
     assert answers(cli, app_id) == before
     assert cli.json("verify")["ok"]
+
+
+def test_a_projection_table_of_an_older_shape_is_made_again(copy: Path) -> None:
+    """An older afterview's table (no summary column) is dropped and rebuilt on open."""
+    cli = InProcessCLI(copy)
+    app_id = one_app(copy)
+    before = answers(cli, app_id)
+    behind_the_engines_back(
+        copy, "DROP TABLE projection_applications",
+        "CREATE TABLE projection_applications (stream_id TEXT PRIMARY KEY, "
+        "position INTEGER NOT NULL, data TEXT NOT NULL)",
+        "UPDATE projection_meta SET version = 2")
+    assert answers(cli, app_id) == before
+    assert cli.json("verify")["projections"] == {"current": True, "problems": [], "rebuilt": None}
+    with sqlite3.connect(copy) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(projection_applications)")]
+    assert columns == ["stream_id", "position", "data", "summary"]
 
 
 def test_a_stale_version_or_position_rebuilds_on_open(copy: Path) -> None:
@@ -276,6 +306,8 @@ def test_every_demo_application_round_trips_through_the_codec(demo_db: Path) -> 
         engine = Engine(store)
         for app in engine.applications(as_of=engine.now()):  # replayed, not read back
             assert snapshot.decode(json.loads(json.dumps(snapshot.encode(app)))) == app
+            summary = json.loads(json.dumps(snapshot.encode_summary(app)))
+            assert snapshot.decode_summary(summary) == app.summary()
 
 
 def test_the_board_reads_summaries_that_match_the_whole_applications(demo_db: Path) -> None:
@@ -295,16 +327,13 @@ def test_the_board_reads_summaries_that_match_the_whole_applications(demo_db: Pa
                     lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20))
 def test_any_json_decodes_to_an_application_or_a_snapshot_error(data: Any) -> None:
-    try:
-        summary: Any = snapshot.decode_summary(data)  # reads less: may take what decode refuses
-    except snapshot.SnapshotError:
-        summary = None
-    try:
-        app = snapshot.decode(data)
-    except snapshot.SnapshotError:
-        return
-    assert snapshot.encode(app) is not None
-    assert summary == app.summary()
+    for decode, encode in ((snapshot.decode, snapshot.encode),
+                           (snapshot.decode_summary, snapshot.encode_summary)):
+        try:
+            app = decode(data)
+        except snapshot.SnapshotError:
+            continue
+        assert encode(app) is not None
 
 
 # --- the daemon's incremental read ------------------------------------------------------

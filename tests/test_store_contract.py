@@ -544,6 +544,7 @@ class CountingProjector:
             ProjectedApplication(
                 stream_id, new_events[-1].position,
                 str(len(read_stream(stream_id)) + sum(e.stream_id == stream_id for e in new_events)),
+                f"summary of {stream_id}",
                 ((f"task-{stream_id}", f"2026-01-0{len(stream_id)}T00:00:00+00:00", False),),
                 ((1, "2026-02-01T10:00:00+00:00"),),
             )
@@ -590,6 +591,7 @@ def test_the_projectors_rows_are_written_with_the_events_and_move_to_the_head(
     assert other.projection_status() == ProjectionStatus(3, 4, 2)
     assert other.read_projections() == [("a", "2"), ("b", "2")]
     assert other.read_projections(["b", "zzz"]) == [("b", "2")]
+    assert other.read_projections(["b"], summaries=True) == [("b", "summary of b")]
     assert [t[:4] for t in other.read_open_tasks()] == [
         ("task-a", "a", "2026-01-01T00:00:00+00:00", False),
         ("task-b", "b", "2026-01-01T00:00:00+00:00", False)]
@@ -621,9 +623,10 @@ def test_replacing_the_projections_drops_every_old_row(projecting: EventStore) -
     store = projecting
     store.replace_projections([], version=3, position=0)
     project(store, note("a"), note("b"))
-    rows = [ProjectedApplication("c", 2, "x", (), ())]
+    rows = [ProjectedApplication("c", 2, "x", "summary of c", (), ())]
     store.replace_projections(iter(rows), version=3, position=2)
     assert store.read_projections() == [("c", "x")]
+    assert store.read_projections(summaries=True) == [("c", "summary of c")]
     assert store.read_open_tasks() == [] and store.read_interviews() == []
     assert store.projection_status() == ProjectionStatus(3, 2, 1)
 

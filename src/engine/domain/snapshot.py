@@ -29,7 +29,6 @@ from afterview.engine.domain.state import (
     Summary,
     Task,
     TaskStatus,
-    last_contact,
 )
 
 T = TypeVar("T")
@@ -131,6 +130,20 @@ def encode(app: Application) -> JsonObject:
         "task_count": app.task_count,
         "stage_times": {state: at.isoformat() for state, at in app.stage_times.items()},
         "tasks": [_task(task) for task in app.tasks.values()],
+    }
+
+
+def encode_summary(app: Application) -> JsonObject:
+    """What the board shows of the application (``app.summary()``), as JSON-ready values;
+    ``decode_summary`` reverses it exactly."""
+    summary = app.summary()
+    return {
+        "id": summary.id, "company": summary.company, "role": summary.role,
+        "state": summary.state, "applied_at": _time(summary.applied_at),
+        "updated_at": _time(summary.updated_at), "last_event_at": _time(summary.last_event_at),
+        "discarded": summary.discarded, "tags": list(summary.tags),
+        "priority": summary.priority, "last_contact_at": _time(summary.last_contact_at),
+        "tasks": [_task(task) for task in summary.tasks.values()],
     }
 
 
@@ -270,8 +283,7 @@ def decode(data: JsonValue) -> Application:
 
 
 def decode_summary(data: JsonValue) -> Summary:
-    """``decode(data).summary()``, reading only what the board shows: the rest of the row
-    (closed tasks, interviews and offers beyond their times, notes, ...) is not decoded."""
+    """The Summary that ``encode_summary`` gave ``data`` for; SnapshotError if it is not one."""
     return _decoded(_decode_summary, data)
 
 
@@ -333,18 +345,14 @@ def _decode(d: JsonObject) -> Application:
 
 
 def _decode_summary(d: JsonObject) -> Summary:
-    tasks = [_decode_task(task) for task in _list(d["tasks"])
-             if _dict(task)["status"] == TaskStatus.OPEN]
-    contact = last_contact(
-        _opt_time(d["applied_at"]), _opt_time(d["feedback_requested_at"]),
-        _times(d["thank_yous"]), _times(d["follow_ups"]),
-        [_opt_time(_dict(i)["held_at"]) for i in _list(d["interviews"])],
-        [_parse_time(_dict(r)["at"]) for r in _list(d["rounds"])])
+    tasks = [_decode_task(task) for task in _list(d["tasks"])]
+    if any(not task.is_open for task in tasks):
+        raise SnapshotError("a summary holds a closed task")
     return Summary(
         _text(d["id"]), _text(d["company"]), _text(d["role"]), _STATES[d["state"]],
         _opt_time(d["applied_at"]), _opt_time(d["updated_at"]), _opt_time(d["last_event_at"]),
-        _opt_text(d["discarded"]), tuple(_texts(d["tags"])), _opt_int(d["priority"]), contact,
-        {task.id: task for task in tasks})
+        _opt_text(d["discarded"]), tuple(_texts(d["tags"])), _opt_int(d["priority"]),
+        _opt_time(d["last_contact_at"]), {task.id: task for task in tasks})
 
 
 def differences(stored: JsonValue, fresh: JsonObject) -> list[str]:

@@ -37,7 +37,8 @@ from afterview.engine.store.base import (
     StreamReader,
 )
 
-PROJECTION_VERSION = 2  # 2: tags, priority, job description, salary range, referral, thanked
+PROJECTION_VERSION = 3  # 2: tags, priority, job description, salary range, referral, thanked;
+#                         3: the summary column (what the board shows)
 """Bumped whenever the fold or the row's shape changes: a store holding another version
 rebuilds its projections on open."""
 
@@ -100,6 +101,7 @@ def projected(app: Application, position: int) -> ProjectedApplication:
         app.id,
         position,
         _encode(snapshot.encode(app)),
+        _encode(snapshot.encode_summary(app)),
         tuple((task.id, _utc(task.due_at), task.fired)
               for task in app.tasks.values() if task.is_open and shown),
         tuple((interview.round, _utc(interview.scheduled_for))
@@ -230,16 +232,16 @@ class ReadModel:
         return self._every(snapshot.decode)
 
     def summaries(self) -> list[Summary] | None:
-        """What the board shows of every application, by id: only that much of each row
-        is decoded."""
-        return self._every(snapshot.decode_summary)
+        """What the board shows of every application, by id, from the summary column."""
+        return self._every(snapshot.decode_summary, summaries=True)
 
-    def _every(self, decode: Callable[[JsonValue], Listing]) -> list[Listing] | None:
+    def _every(self, decode: Callable[[JsonValue], Listing], *,
+               summaries: bool = False) -> list[Listing] | None:
         if not self.current():
             return None
         for attempt in range(2):
             status = self.store.projection_status()
-            rows = self.store.read_projections()
+            rows = self.store.read_projections(summaries=summaries)
             try:
                 if status is None or len(rows) != status.rows:
                     raise snapshot.SnapshotError("projection rows are missing")
@@ -289,20 +291,25 @@ def check(store: EventStore, fresh: Mapping[str, Application]) -> tuple[bool | N
         return False, []
     problems = []
     stored = dict(store.read_projections())
+    summaries = dict(store.read_projections(summaries=True))
     for stream_id, app in sorted(fresh.items()):
         text = stored.pop(stream_id, None)
         if text is None:
             problems.append(f"projection of {stream_id}: the row is missing")
             continue
-        try:
-            data: JsonValue = json.loads(text)
-        except (TypeError, ValueError):
-            problems.append(f"projection of {stream_id}: the row is not JSON")
-            continue
-        fields = snapshot.differences(data, snapshot.encode(app))
-        if fields:
-            problems.append(f"projection of {stream_id} differs from the log in: "
-                            f"{', '.join(fields)}")
+        for part, found, encoded in (("row", text, snapshot.encode(app)),
+                                     ("summary", summaries[stream_id],
+                                      snapshot.encode_summary(app))):
+            try:
+                data: JsonValue = json.loads(found)
+            except (TypeError, ValueError):
+                problems.append(f"projection of {stream_id}: the {part} is not JSON")
+                continue
+            prefix = "summary." if part == "summary" else ""  # a field of the summary
+            fields = snapshot.differences(data, encoded)
+            if fields:
+                problems.append(f"projection of {stream_id} differs from the log in: "
+                                f"{', '.join(prefix + field for field in fields)}")
     problems += [f"projection of {stream_id}: no such application in the log"
                  for stream_id in sorted(stored)]
     problems += _task_problems(store, fresh)

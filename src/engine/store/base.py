@@ -107,6 +107,7 @@ class ProjectedApplication(NamedTuple):
     stream_id: str
     position: int  # the last log position folded into it
     data: str  # the folded state, as JSON text (domain/snapshot.py)
+    summary: str  # what the board shows of it, as JSON text (snapshot.encode_summary)
     open_tasks: tuple[tuple[str, str, bool], ...]  # (task id, due time in UTC, fired)
     interviews: tuple[tuple[int, str], ...]  # (round, scheduled time in UTC), not yet held
 
@@ -159,7 +160,8 @@ class WithoutProjections:
     def projection_status(self) -> ProjectionStatus | None:
         return None
 
-    def read_projections(self, stream_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    def read_projections(self, stream_ids: Sequence[str] | None = None, *,
+                         summaries: bool = False) -> list[tuple[str, str]]:
         return []
 
     def read_open_tasks(self, after_position: int = -1) -> list[tuple[str, str, str, bool, int]]:
@@ -233,8 +235,10 @@ class EventStore(Protocol):
         """None if this backend keeps no projections (the engine then replays)."""
         ...
 
-    def read_projections(self, stream_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
-        """``(stream_id, data)`` of these applications' rows (every row when None), by id."""
+    def read_projections(self, stream_ids: Sequence[str] | None = None, *,
+                         summaries: bool = False) -> list[tuple[str, str]]:
+        """``(stream_id, data)`` of these applications' rows (every row when None), by id;
+        ``(stream_id, summary)`` with ``summaries``."""
         ...
 
     def read_open_tasks(self, after_position: int = -1) -> list[tuple[str, str, str, bool, int]]:

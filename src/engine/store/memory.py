@@ -202,12 +202,14 @@ class MemoryStore(ClosesOnExit):
         with log.lock:
             return log.projection_status
 
-    def read_projections(self, stream_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    def read_projections(self, stream_ids: Sequence[str] | None = None, *,
+                         summaries: bool = False) -> list[tuple[str, str]]:
         log = self._open_log()
         with log.lock:
             rows = log.projected.values() if stream_ids is None else [
                 log.projected[s] for s in stream_ids if s in log.projected]
-            return sorted((row.stream_id, row.data) for row in rows)
+            return sorted((row.stream_id, row.summary if summaries else row.data)
+                          for row in rows)
 
     def read_open_tasks(self, after_position: int = -1) -> list[tuple[str, str, str, bool, int]]:
         log = self._open_log()

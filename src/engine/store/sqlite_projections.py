@@ -24,7 +24,7 @@ TABLES = {
     ),
     "projection_applications": (
         "CREATE TABLE IF NOT EXISTS projection_applications (stream_id TEXT PRIMARY KEY, "
-        "position INTEGER NOT NULL, data TEXT NOT NULL)",
+        "position INTEGER NOT NULL, data TEXT NOT NULL, summary TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS projection_applications_position "
         "ON projection_applications (position)",
     ),
@@ -42,8 +42,15 @@ TABLES = {
         "ON projection_interviews (stream_id)",
     ),
 }
-_COUNT_TABLES = ("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ("
-                 + ", ".join(f"'{name}'" for name in TABLES) + ")")
+
+def _as_stored(create: str) -> str:
+    """A CREATE TABLE statement as sqlite_master keeps it (SQLite drops IF NOT EXISTS)."""
+    return create.replace("CREATE TABLE IF NOT EXISTS ", "CREATE TABLE ", 1)
+
+
+# How many of the tables are there, in the shape of TABLES (an older shape does not count).
+_COUNT_TABLES = ("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND sql IN ("
+                 + ", ".join(f"'{_as_stored(create)}'" for create, *_ in TABLES.values()) + ")")
 
 
 class SQLiteProjections:
@@ -52,13 +59,18 @@ class SQLiteProjections:
     _conn: sqlite3.Connection
 
     def _ensure_projection_tables(self) -> None:
-        """Create the tables that are missing (dropped ones included), in one transaction."""
+        """Create the tables that are missing (dropped ones included) in one transaction; a
+        table of another shape (an older afterview's) is dropped first: a cache, rebuilt."""
         with sqlite_errors:
             if self._conn.execute(_COUNT_TABLES).fetchone()[0] == len(TABLES):
                 return
         with write_transaction(self._conn):
-            for statements in TABLES.values():
-                for sql in statements:
+            for name, (create, *indexes) in TABLES.items():
+                found = self._conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                                           "AND name = ?", (name,)).fetchone()
+                if found is not None and found[0] != _as_stored(create):
+                    self._conn.execute(f"DROP TABLE {name}")  # names from TABLES
+                for sql in (create, *indexes):
                     self._conn.execute(sql)
 
     def projection_status(self) -> ProjectionStatus:
@@ -71,9 +83,11 @@ class SQLiteProjections:
             return ProjectionStatus(0, -1, 0)
         return ProjectionStatus(*row)
 
-    def read_projections(self, stream_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    def read_projections(self, stream_ids: Sequence[str] | None = None, *,
+                         summaries: bool = False) -> list[tuple[str, str]]:
         self._ensure_projection_tables()
-        sql = "SELECT stream_id, data FROM projection_applications"
+        column = "summary" if summaries else "data"  # one of two names, never a value
+        sql = f"SELECT stream_id, {column} FROM projection_applications"
         with sqlite_errors:
             if stream_ids is None:
                 return self._conn.execute(f"{sql} ORDER BY stream_id").fetchall()
@@ -134,8 +148,8 @@ class SQLiteProjections:
         for chunk in _batches(rows):
             count += len(chunk)
             self._conn.executemany(
-                "INSERT OR REPLACE INTO projection_applications VALUES (?, ?, ?)",
-                [(row.stream_id, row.position, row.data) for row in chunk])
+                "INSERT OR REPLACE INTO projection_applications VALUES (?, ?, ?, ?)",
+                [(row.stream_id, row.position, row.data, row.summary) for row in chunk])
             self._conn.executemany(
                 "INSERT INTO projection_tasks VALUES (?, ?, ?, ?, ?)",
                 [(task_id, row.stream_id, due_at, fired, row.position)
