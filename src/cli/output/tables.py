@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 
 import click
@@ -80,7 +80,8 @@ def grouped_table(headers: Sequence[str], groups: Sequence[tuple[str | None, Ite
                   *, cut_first: Sequence[str] = (), wrap: Sequence[str] = (),
                   optional: Sequence[str] = ()) -> str:
     """Several tables with the same columns, one under each heading, sharing their widths."""
-    sections = [(heading, [[_cell(v) for v in row] for row in rows]) for heading, rows in groups]
+    cell = _cells()
+    sections = [(heading, [[cell(v) for v in row] for row in rows]) for heading, rows in groups]
     every_row = [row for _, cells in sections for row in cells]
     kept = _kept_columns(list(headers), every_row, optional, cut_first)
     headers = [headers[i] for i in kept]
@@ -165,6 +166,22 @@ def _fit_widths(headers: Sequence[str], widths: list[int], available: int,
     return fitted
 
 
+def _cells() -> Callable[[object], str]:
+    """``_cell`` for one table: a day or a time repeats down a long table, and is written
+    once (the words for it depend on today, so nothing is kept beyond the table)."""
+    written: dict[date, str] = {}
+
+    def cell(value: object) -> str:
+        if isinstance(value, date):  # a datetime too
+            found = written.get(value)
+            if found is None:
+                found = written[value] = _cell(value)
+            return found
+        return _cell(value)
+
+    return cell
+
+
 def _cell(value: object) -> str:
     if value is None:
         return "-"
@@ -180,6 +197,8 @@ def _cell(value: object) -> str:
 def _printable(text: str) -> str:
     # Control characters in typed text (escape sequences) must not reach the terminal: a
     # cell shows each as its escape, and a line break too (a cell is one line).
+    if text.isprintable():  # nearly every cell: shown() would return it as it is
+        return text
     from afterview.engine.io.text import shown
 
     return shown(text)
