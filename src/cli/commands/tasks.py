@@ -25,7 +25,6 @@ def agenda(show_all: bool, until: str | None, week: bool, wide: bool) -> None:
     from datetime import timedelta
 
     from afterview.engine.service.api import agenda as agenda_of
-    from afterview.engine.views.board import interviews_between
 
     s = session()
     render.use_wide(wide)
@@ -33,8 +32,11 @@ def agenda(show_all: bool, until: str | None, week: bool, wide: bool) -> None:
     limit = when(until, "--until", whole_day=True)
     if week:
         limit = min(limit or now + timedelta(days=7), now + timedelta(days=7))
-    applications = s.engine.applications()  # the log is replayed once per command
-    tasks = agenda_of(applications, now, include_closed=show_all, until=limit)
+    if show_all:  # closed tasks too: the whole applications
+        tasks = agenda_of(s.engine.applications(), now, include_closed=True, until=limit)
+    else:  # the open tasks are in every application's summary
+        summaries = s.engine.summaries()
+        tasks = agenda_of(summaries, now, until=limit)
     if s.as_json:
         emit_json([render.task_json(t, now) for t in tasks])
     elif show_all:
@@ -42,13 +44,20 @@ def agenda(show_all: bool, until: str | None, week: bool, wide: bool) -> None:
                                 [(t.ref, t.due_at, t.outcome or t.status, t.id, t.title)
                                  for t in tasks], optional=("id",), wrap=("what",)))
     else:
-        coming = interviews_between(applications, now, min(limit or now + timedelta(days=7),
-                                                            now + timedelta(days=7)))
-        click.echo(render.agenda(tasks, now, coming, week=week,
-                                 prefixes=render.short_prefixes(a.id for a in applications)))
         from afterview.cli.output.views import negotiation_hints  # offers below target_salary
+        from afterview.engine.domain.offers import NEGOTIABLE_STATES
+        from afterview.engine.views.board import interviews_between
 
-        for hint in negotiation_hints(applications, s.engine.settings):
+        # Whole applications only where the agenda shows more than a task: an interview to
+        # come, or an offer to negotiate.
+        detailed = s.engine.applications_of(
+            s.engine.with_coming_interviews()
+            | {a.id for a in summaries if a.state in NEGOTIABLE_STATES})
+        coming = interviews_between(detailed, now, min(limit or now + timedelta(days=7),
+                                                       now + timedelta(days=7)))
+        click.echo(render.agenda(tasks, now, coming, week=week,
+                                 prefixes=render.short_prefixes(a.id for a in summaries)))
+        for hint in negotiation_hints(detailed, s.engine.settings):
             click.echo(hint)
 
 

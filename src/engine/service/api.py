@@ -22,6 +22,7 @@ from afterview.engine.domain.state import (
     DomainError,
     Fact,
     InvalidValue,
+    Listed,
     Summary,
     Task,
     rebuild,
@@ -246,6 +247,22 @@ class Engine:
         if listed is None:  # a backend without projections: replay
             listed = [app.summary() for app in self.applications(include_discarded=True)]
         return [app for app in listed if include_discarded or app.discarded is None]
+
+    def applications_of(self, application_ids: Iterable[str]) -> list[Application]:
+        """These applications (whole ids, not prefixes) now, by id; the discarded ones and
+        ids that name no application are left out."""
+        wanted = set(application_ids)
+        found = self.read_model.applications_of(sorted(wanted)) if wanted else []
+        if found is None:  # a backend without projections, or rows that do not decode
+            found = [app for app in self.applications() if app.id in wanted]
+        return [app for app in found if app.discarded is None]
+
+    def with_coming_interviews(self) -> set[str]:
+        """The applications (not discarded) with an interview scheduled and not held yet."""
+        if self.read_model.current():
+            return {stream_id for stream_id, _, _ in self.store.read_interviews()}
+        return {app.id for app in self.applications()
+                if any(i.pending for i in app.interviews)}
 
     def open_tasks_since(self, position: int = -1) -> OpenTasks:
         """The open tasks of every application whose projection changed after ``position``
@@ -653,8 +670,9 @@ def _nearest_ids(ref: str, store: EventStore) -> str:
     return f"did you mean {listed}?" if near else f"the applications are {listed}"
 
 
-def tasks_of(applications: Iterable[Application], *, include_closed: bool = False) -> list[Task]:
-    """Tasks of these applications, soonest first."""
+def tasks_of(applications: Iterable[Listed], *, include_closed: bool = False) -> list[Task]:
+    """Tasks of these applications, soonest first (closed ones too, of whole applications:
+    a summary holds only the open ones)."""
     tasks = [
         task for app in applications for task in app.tasks.values()
         if include_closed or task.is_open
@@ -662,7 +680,7 @@ def tasks_of(applications: Iterable[Application], *, include_closed: bool = Fals
     return sorted(tasks, key=lambda task: task.due_at)
 
 
-def agenda(applications: Iterable[Application], now: datetime, *, include_closed: bool = False,
+def agenda(applications: Iterable[Listed], now: datetime, *, include_closed: bool = False,
            until: datetime | None = None) -> list[Task]:
     """The tasks of these applications due by ``until`` (when given): open ones already
     due first, then soonest first."""

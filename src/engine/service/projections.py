@@ -235,15 +235,20 @@ class ReadModel:
         """What the board shows of every application, by id, from the summary column."""
         return self._every(snapshot.decode_summary, summaries=True)
 
-    def _every(self, decode: Callable[[JsonValue], Listing], *,
-               summaries: bool = False) -> list[Listing] | None:
+    def applications_of(self, stream_ids: Sequence[str]) -> list[Application] | None:
+        """These applications (ids as they are), by id."""
+        return self._every(snapshot.decode, stream_ids=sorted(set(stream_ids)))
+
+    def _every(self, decode: Callable[[JsonValue], Listing], *, summaries: bool = False,
+               stream_ids: Sequence[str] | None = None) -> list[Listing] | None:
         if not self.current():
             return None
         for attempt in range(2):
             status = self.store.projection_status()
-            rows = self.store.read_projections(summaries=summaries)
+            rows = self.store.read_projections(stream_ids, summaries=summaries)
             try:
-                if status is None or len(rows) != status.rows:
+                if status is None or len(rows) != (
+                        status.rows if stream_ids is None else len(stream_ids)):
                     raise snapshot.SnapshotError("projection rows are missing")
                 return [app for app in (_decode_row(row, decode) for row in rows)
                         if app.state != NEW]
