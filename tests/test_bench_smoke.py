@@ -14,7 +14,8 @@ from typing import Any
 from conftest import CLI
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
-FIGURES = ("append_one", "append_batch", "rebuild", "verify", "every_application")
+FIGURES = ("append_one", "append_batch", "rebuild", "verify", "every_application",
+           "every_whole_application")
 
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
@@ -39,7 +40,8 @@ def test_json_reports_every_figure_its_bound_and_ratio(tmp_path: Path) -> None:
         for key in ("events_per_s", "bound_events_per_s", "ratio"):
             assert positive(figure[key]), (name, key, figure[key])
         assert figure["bound"]
-    for name in ("rebuild", "verify", "every_application"):  # reads also in CPU time
+    for name in ("rebuild", "verify", "every_application",
+                 "every_whole_application"):  # reads also in CPU time
         for key in ("cpu_events_per_s", "cpu_bound_events_per_s", "cpu_ratio"):
             assert positive(result["figures"][name][key]), (name, key)
     assert result["figures"]["append_one"]["events"] == 20
