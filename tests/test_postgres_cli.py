@@ -122,7 +122,7 @@ def test_db_init_again_is_up_to_date_and_the_app_role_may_not_run_it(pg_db: Data
     owner = cli.env(AFTERVIEW_DB=pg_db.owner_url)
     assert cli.ok("db", "init", "--app-role", "afterview_app", env=owner).startswith(
         "up to date: PostgreSQL database 'afterview'")
-    assert cli.json("db", "init", env=owner)["previous_version"] == 1
+    assert cli.json("db", "init", env=owner)["previous_version"] == 2
     line = cli.refused("db", "init", env=cli.env(AFTERVIEW_DB=pg_db.url), code=1)
     assert "db init must run as the owner of the afterview schema" in line
 

@@ -58,15 +58,70 @@ def bob(pg_db: Database) -> Any:
 
 def test_db_init_runs_once_and_again_changes_nothing(pg_cluster: Cluster) -> None:
     database = Database(pg_cluster, pg_cluster.create_database())
-    assert init_database(database.owner_url, [APP]) == (0, 1)
+    assert init_database(database.owner_url, [APP]) == (0, 2)
     with PostgresStore(database.url, "alice") as store:
         add(store, note())
 
-    assert init_database(database.owner_url, [APP]) == (1, 1)
+    assert init_database(database.owner_url, [APP]) == (2, 2)
 
-    assert database.sql("SELECT version FROM afterview.schema_version", user=OWNER) == [(1,)]
+    assert database.sql("SELECT version FROM afterview.schema_version ORDER BY version",
+                        user=OWNER) == [(1,), (2,)]
     with PostgresStore(database.url, "alice") as store:
         assert [e.data["text"] for e in store.read_all()] == ["called the recruiter"]
+
+
+def test_a_schema_1_database_upgrades_with_its_events_and_builds_its_projections(
+        pg_cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The projection tables came with schema 2: db init adds them to a database that has
+    events already, and the first read builds the tenant's projections from its log."""
+    from afterview.engine.domain import events as ev
+    from afterview.engine.service.api import Engine
+    from afterview.engine.store import postgres_schema
+
+    database = Database(pg_cluster, pg_cluster.create_database())
+    with monkeypatch.context() as old:  # the afterview that knew schema 1 only
+        old.setattr(postgres_schema, "SCHEMA_VERSION", 1)
+        old.setattr(postgres_schema, "MIGRATIONS", postgres_schema.MIGRATIONS[:1])
+        old.setattr(postgres_schema, "_grants", lambda role: [  # schema 1's grants
+            f'GRANT USAGE ON SCHEMA afterview TO "{role}"',
+            f'GRANT SELECT, INSERT ON afterview.events TO "{role}"',
+            f'GRANT SELECT, INSERT, UPDATE ON afterview.tenants TO "{role}"',
+            f'GRANT SELECT ON afterview.schema_version TO "{role}"'])
+        assert init_database(database.owner_url, [APP]) == (0, 1)
+        with PostgresStore(database.url, "alice") as store:
+            add(store, NewEvent("acme", uuid4().hex, "ApplicationSubmitted", 3,
+                                ev.to_data(ev.ApplicationSubmitted("Acme", "Engineer")),
+                                {"actor": "cli"}, OCCURRED))
+    with pytest.raises(StoreOpenError, match="schema version 1, this afterview needs 2"):
+        PostgresStore(database.url, "alice")
+    assert init_database(database.owner_url, [APP]) == (1, 2)
+    with PostgresStore(database.url, "alice") as store:
+        assert store.projection_status() == (0, -1, 0)  # never built
+        engine = Engine(store)
+        assert [(s.id, s.company, s.state) for s in engine.summaries()] == [
+            ("acme", "Acme", "applied")]
+        status = store.projection_status()
+        assert status is not None and status.position == store.head()[0] == 1
+
+
+def test_each_tenant_sees_only_its_own_projections(pg_db: Database) -> None:
+    from afterview.engine.domain import events as ev
+    from afterview.engine.service.api import Engine
+
+    alice, bob = pg_db.tenant("alice"), pg_db.tenant("bob")
+    for tenant, company in ((alice, "Acme"), (bob, "Globex")):
+        with PostgresStore(pg_db.url, tenant) as store:
+            Engine(store).apply(ev.ApplicationSubmitted(company, "Engineer"))
+    with PostgresStore(pg_db.url, alice) as store:
+        assert [s.company for s in Engine(store).summaries()] == ["Acme"]
+        assert [row[0] for row in store.read_projections()] == ["acme-engineer"]
+    for table in ("projection_meta", "projection_applications", "projection_tasks"):
+        assert pg_db.sql(f"SELECT DISTINCT tenant FROM afterview.{table}", tenant=alice) == [
+            (alice,)]
+        assert pg_db.sql(f"SELECT count(*) FROM afterview.{table}") == [(0,)]  # no tenant set
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        pg_db.sql("INSERT INTO afterview.projection_applications VALUES (%s, 'x', 1, '{}', '{}')",
+                  (bob,), tenant=alice)
 
 
 def test_a_database_without_the_schema_is_refused_with_what_to_run(pg_cluster: Cluster) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ from afterview.engine.domain.state import rebuild
 from afterview.engine.service import exchange, projections
 from afterview.engine.service.api import Engine
 from afterview.engine.store import open_store
-from afterview.engine.store.base import EventStore
+from afterview.engine.store.base import EventStore, WithoutProjections
+from afterview.engine.store.memory import MemoryStore
 from afterview.engine.store.sqlite import SQLiteStore
 from crash_worker import InProcessCLI
 from strategies import offer_terms
@@ -135,6 +136,44 @@ def test_the_memory_store_keeps_the_same_projections(tmp_path: Path) -> None:
     assert_projections_are_a_fresh_fold(store)
     assert [row[:2] for row in store.read_interviews()] == [(app.id, 1)]
     assert engine.applications() == [engine.application(app.id)]
+
+
+class Forgetful(WithoutProjections, MemoryStore):
+    """A backend that keeps no projections: it says so, and ignores the projector."""
+
+    def append(self, events: Any, *, expected_versions: Any, recorded_at: str,
+               projector: Any = None) -> Any:
+        return super().append(events, expected_versions=expected_versions,
+                              recorded_at=recorded_at)
+
+
+def test_a_backend_without_projections_answers_every_read_by_replaying() -> None:
+    keeping, forgetful = MemoryStore("memory:keeping"), Forgetful("memory:forgetful")
+    engines = [Engine(keeping), Engine(forgetful)]
+    for engine in engines:
+        engine.clock = lambda: datetime(2026, 11, 2, 9, tzinfo=UTC)
+        acme = engine.apply(ev.ApplicationSubmitted("Acme", "Engineer")).application.id
+        engine.record(acme, ev.InterviewScheduled(1, datetime(2026, 11, 4, 15, tzinfo=UTC)))
+        engine.apply(ev.ApplicationSubmitted("Globex", "Analyst"))
+        gone = engine.apply(ev.ApplicationSubmitted("Initech", "SRE")).application.id
+        engine.record(gone, ev.ApplicationDiscarded("entered twice"))
+    assert forgetful.projection_status() is None and forgetful.read_projections() == []
+    kept, replayed = engines
+
+    def seen(apps: Any) -> list[Any]:  # task ids are random: what a person sees of them
+        return [(a.id, a.company, a.state, a.discarded, a.last_contact_at,
+                 sorted((t.kind, t.due_at, t.number) for t in a.open_tasks())) for a in apps]
+
+    assert seen(replayed.summaries()) == seen(kept.summaries()) != []
+    assert seen(replayed.summaries(include_discarded=True)) == seen(
+        kept.summaries(include_discarded=True))
+    wanted = ["acme-engineer", "initech-sre", "nobody"]
+    assert seen(replayed.applications_of(wanted)) == seen(kept.applications_of(wanted))
+    assert [a.id for a in kept.applications_of(wanted)] == ["acme-engineer"]  # not discarded
+    assert replayed.with_coming_interviews() == kept.with_coming_interviews() == {
+        "acme-engineer"}
+    assert sorted(t.due_at for t in replayed.open_tasks_since().tasks) == sorted(
+        t.due_at for t in kept.open_tasks_since().tasks)
 
 
 # --- dropped, deleted, corrupted rows --------------------------------------------------

@@ -565,14 +565,6 @@ def projecting(store: EventStore) -> EventStore:
     return store
 
 
-def test_a_backend_without_projections_says_so_and_still_appends(store: EventStore) -> None:
-    if store.projection_status() is not None:
-        pytest.skip("this backend keeps projections: the tests below cover it")
-    project(store, note("a"), projector=CountingProjector(fail=True))  # never called
-    assert store.head()[0] == 1 and store.read_projections() == []
-    assert store.read_open_tasks() == [] and store.projected_since(-1) == []
-
-
 def test_a_new_log_has_projections_to_build(projecting: EventStore) -> None:
     store = projecting
     status = store.projection_status()

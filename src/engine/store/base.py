@@ -11,7 +11,7 @@ import abc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import NamedTuple, Protocol, Self, TypeVar
 
 from afterview.engine.domain.events import JsonObject
 
@@ -110,6 +110,22 @@ class ProjectedApplication(NamedTuple):
     summary: str  # what the board shows of it, as JSON text (snapshot.encode_summary)
     open_tasks: tuple[tuple[str, str, bool], ...]  # (task id, due time in UTC, fired)
     interviews: tuple[tuple[int, str], ...]  # (round, scheduled time in UTC), not yet held
+
+
+T = TypeVar("T")
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter), read as they come: a rebuild
+    writes its rows a batch at a time, so its memory does not grow with the log."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class ProjectionStatus(NamedTuple):

@@ -35,7 +35,6 @@ from afterview.engine.store.base import (
     StoredEvent,
     StoreError,
     StoreOpenError,
-    WithoutProjections,
     shard_of,
 )
 from afterview.engine.store.chain import (
@@ -48,6 +47,7 @@ from afterview.engine.store.chain import (
     prefix_bounds,
     stored_event,
 )
+from afterview.engine.store.postgres_projections import PostgresProjections
 from afterview.engine.store.postgres_schema import (
     LOCK_APPEND,
     NOTIFY_CHANNEL,
@@ -189,7 +189,7 @@ def _to_event(row: TupleRow) -> StoredEvent:
                        canonical_json(metadata), occurred_at, recorded_at, prev_hash, row_hash)
 
 
-class PostgresStore(WithoutProjections, ClosesOnExit):
+class PostgresStore(PostgresProjections, ClosesOnExit):
     """One tenant's event log in PostgreSQL; see the module docstring.
 
     Give it a URL (it opens and owns one connection, for one thread at a time, as the CLI
@@ -260,9 +260,8 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
         recorded_at: str,
         projector: Projector | None = None,
     ) -> list[StoredEvent]:
-        """Append atomically across streams under the tenant's lock; see EventStore.append.
-        This backend keeps no projections yet (WithoutProjections): the projector is not
-        called, and the engine replays the log for every read."""
+        """Append atomically across streams under the tenant's lock, with the projector's
+        rows in the same transaction; see EventStore.append."""
         encoded = _encode_batch(events)
         streams = sorted({*expected_versions, *(event[0] for event in encoded)})
         try:
@@ -273,9 +272,16 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
                 versions, head = self._before_append(conn, streams, encoded)
                 rows = link(encoded, expected_versions, recorded_at, head=head,
                             version_of=versions.__getitem__)
+                if projector is not None and rows:
+                    # Folded before the insert: the streams it reads are as they stood.
+                    projected = projector([stored_event(row) for row in rows],
+                                          lambda stream_id: self._stream(conn, stream_id))
                 with conn.cursor() as cursor:
                     cursor.executemany(_INSERT, [
                         (*row[:10], row[8], row[9], *row[10:]) for row in rows])
+                if projector is not None and rows:
+                    self._write_projections(conn, projected, projector.version, head[0],
+                                            rows[-1][0])
                 if rows:
                     conn.execute(_MOVE_HEAD, (self.tenant, shard_of(self.tenant), rows[-1][0]))
                 conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, self.tenant))
@@ -316,7 +322,12 @@ class PostgresStore(WithoutProjections, ClosesOnExit):
             return conn.execute(sql, params).fetchall()
 
     def read_stream(self, stream_id: str) -> list[StoredEvent]:
-        rows = self._rows(f"{_SELECT} WHERE stream_id = %s ORDER BY version", (stream_id,))
+        with self._transaction() as conn:
+            return self._stream(conn, stream_id)
+
+    @staticmethod
+    def _stream(conn: psycopg.Connection[TupleRow], stream_id: str) -> list[StoredEvent]:
+        rows = conn.execute(f"{_SELECT} WHERE stream_id = %s ORDER BY version", (stream_id,))
         return [_to_event(row) for row in rows]
 
     def _chunks(self, sql: str, from_position: int) -> Iterator[list[TupleRow]]:

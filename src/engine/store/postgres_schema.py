@@ -3,8 +3,9 @@ applied by ``afterview db init`` (as the database owner), and the check every st
 when it opens (the schema is there and not newer than this code).
 
 Everything lives in the schema ``afterview``: the events of every tenant in one table, the
-tenants with their daemon shard, and the schema version. The application role may only
-SELECT and INSERT; row-level security (FORCE, so the owner too) shows a connection only the
+tenants with their daemon shard, the schema version, and each tenant's projections (a cache
+of folds, docs/store.md). The application role may only SELECT and INSERT events (and
+rewrite the projections); row-level security (FORCE, so the owner too) shows a connection only the
 rows of the tenant named by ``SET LOCAL afterview.tenant``, and nothing if it forgot to.
 """
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg.rows import TupleRow
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the projection tables
 NOTIFY_CHANNEL = "afterview_events"
 
 # Advisory lock keys (the two-integer form): the first says what is locked.
@@ -84,20 +85,74 @@ _MIGRATION_1 = [
         WITH CHECK (tenant = current_setting('afterview.tenant', true))""",
 ]
 
-MIGRATIONS: list[list[str]] = [_MIGRATION_1]
+# The read model (store/postgres_projections.py): each tenant's cache of folds. Every key
+# starts with the tenant; the texts sort as in SQLite (COLLATE "C").
+_PROJECTION_TABLES = {
+    "projection_meta": """CREATE TABLE afterview.projection_meta (
+        tenant   text COLLATE "C" PRIMARY KEY CHECK (tenant <> ''),
+        version  integer NOT NULL,
+        position bigint NOT NULL,
+        rows     integer NOT NULL
+    )""",
+    "projection_applications": """CREATE TABLE afterview.projection_applications (
+        tenant    text COLLATE "C" NOT NULL CHECK (tenant <> ''),
+        stream_id text COLLATE "C" NOT NULL,
+        position  bigint NOT NULL,
+        data      text NOT NULL,
+        summary   text NOT NULL,
+        PRIMARY KEY (tenant, stream_id)
+    )""",
+    "projection_tasks": """CREATE TABLE afterview.projection_tasks (
+        tenant    text COLLATE "C" NOT NULL CHECK (tenant <> ''),
+        task_id   text COLLATE "C" NOT NULL,
+        stream_id text COLLATE "C" NOT NULL,
+        due_at    text COLLATE "C" NOT NULL,
+        fired     boolean NOT NULL,
+        position  bigint NOT NULL
+    )""",
+    "projection_interviews": """CREATE TABLE afterview.projection_interviews (
+        tenant        text COLLATE "C" NOT NULL CHECK (tenant <> ''),
+        stream_id     text COLLATE "C" NOT NULL,
+        round         integer NOT NULL,
+        scheduled_for text COLLATE "C" NOT NULL
+    )""",
+}
+
+_MIGRATION_2 = [
+    *_PROJECTION_TABLES.values(),
+    "CREATE INDEX projection_applications_position "
+    "ON afterview.projection_applications (tenant, position)",
+    "CREATE INDEX projection_tasks_stream ON afterview.projection_tasks (tenant, stream_id)",
+    "CREATE INDEX projection_tasks_position ON afterview.projection_tasks (tenant, position)",
+    "CREATE INDEX projection_interviews_stream "
+    "ON afterview.projection_interviews (tenant, stream_id)",
+    *(statement for table in _PROJECTION_TABLES for statement in (
+        f"ALTER TABLE afterview.{table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE afterview.{table} FORCE ROW LEVEL SECURITY",
+        f"""CREATE POLICY tenant_rows ON afterview.{table}
+            USING (tenant = current_setting('afterview.tenant', true))
+            WITH CHECK (tenant = current_setting('afterview.tenant', true))""")),
+]
+
+MIGRATIONS: list[list[str]] = [_MIGRATION_1, _MIGRATION_2]
 """MIGRATIONS[n] lifts the schema from version n to n + 1; never edited once released."""
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 GUARDS = {"events_append_only", "events_no_truncate"}
 
 
+_PROJECTIONS = ", ".join(f"afterview.{table}" for table in _PROJECTION_TABLES)
+
+
 def _grants(app_role: str) -> list[str]:
     """Re-applied by every 'db init', so a new application role can be added later."""
     return [
         f'GRANT USAGE ON SCHEMA afterview TO "{app_role}"',
-        f'REVOKE ALL ON afterview.events, afterview.tenants, afterview.schema_version '
-        f'FROM "{app_role}"',
+        f'REVOKE ALL ON afterview.events, afterview.tenants, afterview.schema_version, '
+        f'{_PROJECTIONS} FROM "{app_role}"',
         f'GRANT SELECT, INSERT ON afterview.events TO "{app_role}"',
+        # The projections are a cache: rewritten by every append and rebuild.
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON {_PROJECTIONS} TO "{app_role}"',
         f'GRANT SELECT, INSERT, UPDATE ON afterview.tenants TO "{app_role}"',
         f'GRANT SELECT ON afterview.schema_version TO "{app_role}"',
     ]

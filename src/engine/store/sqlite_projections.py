@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from afterview.engine.store.base import ProjectedApplication, ProjectionStatus
+from afterview.engine.store.base import ProjectedApplication, ProjectionStatus, batches
 from afterview.engine.store.sqlite_file import sqlite_errors, write_transaction
 
 _NAME = "applications"  # the one projection's name in projection_meta
@@ -145,7 +145,7 @@ class SQLiteProjections:
         """Insert rows a chunk at a time (one executemany per table and chunk: a rebuild
         writes thousands), so a rebuild's memory does not grow with the log."""
         count = 0
-        for chunk in _batches(rows):
+        for chunk in batches(rows, _IN_CHUNK):
             count += len(chunk)
             self._conn.executemany(
                 "INSERT OR REPLACE INTO projection_applications VALUES (?, ?, ?, ?)",
@@ -170,17 +170,6 @@ class SQLiteProjections:
             count = self._insert_rows(rows)
             conn.execute("INSERT INTO projection_meta VALUES (?, ?, ?, ?)",
                          (_NAME, version, position, count))
-
-
-def _batches(rows: Iterable[ProjectedApplication]) -> Iterator[list[ProjectedApplication]]:
-    batch: list[ProjectedApplication] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == _IN_CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
