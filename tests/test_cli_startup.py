@@ -106,6 +106,17 @@ def test_reading_does_not_load_the_decision_code(small: CLI, args: tuple[str, ..
     assert loaded.isdisjoint({"afterview.engine.domain.decide", "afterview.engine.domain.policies"})
 
 
+@pytest.mark.parametrize("args", [("list",), ("board",), ("status",), ("agenda",)], ids=" ".join)
+def test_the_board_and_the_agenda_read_summaries_without_the_event_classes(
+        small: CLI, args: tuple[str, ...]) -> None:
+    """Reading projections folds nothing: the ~25 attrs event classes stay unloaded (they
+    are most of the engine's start-up); a command that replays loads them."""
+    loaded = _engine_modules(small, *args)
+    assert "afterview.engine.service.projections" in loaded  # it read the projections
+    assert "afterview.engine.domain.events" not in loaded
+    assert "afterview.engine.domain.events" in _engine_modules(small, "history", "acme")
+
+
 def test_recording_loads_the_decision_code(small: CLI) -> None:
     assert "afterview.engine.domain.decide" in _engine_modules(small, "note", "acme", "another note")
 

@@ -198,3 +198,14 @@ def test_status_as_of_and_known_at_on_the_command_line(cli: CLI) -> None:
     assert interview["occurred_at"].startswith("2026-11-09T09:00")
     assert interview["recorded_at"] == "2026-11-20T11:00:00-05:00"
     assert interview["state_after"] == "interviewing"
+
+
+def test_the_fold_knows_every_fact_of_an_application_by_its_type_name() -> None:
+    """The fold's table is keyed by type name (so that reading a projection does not load
+    the event classes): every name is a registered event, and only the settings stream's
+    facts are not folded into an application."""
+    from afterview.engine.domain import state
+
+    profile_only = {"SettingChanged", "DaysOffRecorded", "DigestSent"}
+    assert set(state._FOLD) == set(ev.EVENT_TYPES) - profile_only
+    assert all(ev.EVENT_TYPES[name].TYPE == name for name in state._FOLD)

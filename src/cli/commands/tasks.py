@@ -45,7 +45,7 @@ def agenda(show_all: bool, until: str | None, week: bool, wide: bool) -> None:
                                  for t in tasks], optional=("id",), wrap=("what",)))
     else:
         from afterview.cli.output.views import negotiation_hints  # offers below target_salary
-        from afterview.engine.domain.offers import NEGOTIABLE_STATES
+        from afterview.engine.domain.lifecycle import NEGOTIABLE_STATES
         from afterview.engine.views.board import interviews_between
 
         # Whole applications only where the agenda shows more than a task: an interview to
@@ -57,7 +57,7 @@ def agenda(show_all: bool, until: str | None, week: bool, wide: bool) -> None:
                                                        now + timedelta(days=7)))
         click.echo(render.agenda(tasks, now, coming, week=week,
                                  prefixes=render.short_prefixes(a.id for a in summaries)))
-        for hint in negotiation_hints(detailed, s.engine.settings):
+        for hint in negotiation_hints(detailed, s.engine.settings) if detailed else ():
             click.echo(hint)
 
 

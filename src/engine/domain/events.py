@@ -11,64 +11,35 @@ import keyword
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 import attrs
 
-JsonValue = Any
-"""A JSON value as decoded or about to be encoded: the JSON boundary, the one place where
-values are not typed further (each event class gives its own data a type)."""
-
-JsonObject = dict[str, JsonValue]
-"""A JSON object as stored, exported or printed."""
-
-
-class TaskKind(StrEnum):
-    """What a follow-up task asks of you (docs/policies.md); the value is what the log holds."""
-
-    FOLLOW_UP_APPLICATION = "follow-up-application"
-    THANK_YOU = "thank-you"
-    FOLLOW_UP_INTERVIEW = "follow-up-interview"
-    OFFER_DECISION = "offer-decision"
-    FOLLOW_UP_COUNTER = "follow-up-counter"
-    EXPRESS_APPRECIATION = "express-appreciation"
-    WITHDRAW_APPLICATION = "withdraw-application"
-    RESIGNATION_NOTICE = "resignation-notice"
-    REQUEST_FEEDBACK = "request-feedback"
-    REFLECT = "reflect"
-    DEBRIEF = "debrief"
-    FOLLOW_UP_AGAIN = "follow-up-again"
-
-
-class TaskOutcome(StrEnum):
-    """How a task was closed: by you (done, dismissed) or by a fact (satisfied, moot)."""
-
-    DONE = "done"
-    DISMISSED = "dismissed"
-    SATISFIED = "satisfied"
-    MOOT = "moot"
-
-
-# Replay reads a kind or an outcome per task event: a dict lookup is several times cheaper
-# than calling the enum, and an unknown value still raises ValueError (an unreadable row).
-_KINDS: dict[str, TaskKind] = {kind.value: kind for kind in TaskKind}
-_OUTCOMES: dict[str, TaskOutcome] = {outcome.value: outcome for outcome in TaskOutcome}
-
-
-def _task_kind(value: str) -> TaskKind:
-    try:
-        return _KINDS[value]
-    except KeyError:
-        raise ValueError(f"unknown task kind {value!r}") from None
-
-
-def _task_outcome(value: str) -> TaskOutcome:
-    try:
-        return _OUTCOMES[value]
-    except KeyError:
-        raise ValueError(f"unknown task outcome {value!r}") from None
-
+from afterview.engine.domain.values import (  # re-exported: the public names stay here
+    JsonObject as JsonObject,
+)
+from afterview.engine.domain.values import (
+    JsonValue as JsonValue,
+)
+from afterview.engine.domain.values import (
+    OfferTerms as OfferTerms,
+)
+from afterview.engine.domain.values import (
+    Question as Question,
+)
+from afterview.engine.domain.values import (
+    TaskKind as TaskKind,
+)
+from afterview.engine.domain.values import (
+    TaskOutcome as TaskOutcome,
+)
+from afterview.engine.domain.values import (
+    opt_decimal,
+    opt_int,
+    strings,
+    task_kind,
+    task_outcome,
+)
 
 # ---------------------------------------------------------------------------
 # Value converters: they accept the domain value or its JSON form, so that an
@@ -99,63 +70,18 @@ def _opt_date(value: date | str | None) -> date | None:
     return date.fromisoformat(value)
 
 
-def _decimal(value: Decimal | str | int | float) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _opt_decimal(value: Decimal | str | int | float | None) -> Decimal | None:
-    return None if value is None else _decimal(value)
-
-
-def _opt_int(value: int | str | None) -> int | None:
-    return None if value is None else int(value)
-
-
 def _opt_strings(value: Iterable[str] | None) -> tuple[str, ...] | None:
-    return None if value is None else _strings(value)
-
-
-def _strings(value: Iterable[str] | None) -> tuple[str, ...]:
-    return () if value is None else tuple(value)
+    return None if value is None else strings(value)
 
 
 # ---------------------------------------------------------------------------
 # Nested values
 
 
-@attrs.frozen
-class Question:
-    """One interview question, what you answered, and what you would answer better."""
-
-    question: str
-    answer: str | None = None
-    better: str | None = None
-
-
 def _questions(value: Iterable[Question | JsonObject] | None) -> tuple[Question, ...]:
     if value is None:
         return ()
     return tuple(q if isinstance(q, Question) else Question(**q) for q in value)
-
-
-@attrs.frozen
-class OfferTerms:
-    """The terms of an offer or a counter-offer. Amounts are yearly unless named otherwise."""
-
-    currency: str
-    base: Decimal = attrs.field(converter=_decimal)
-    bonus: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    bonus_percent: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    signing: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    equity_per_year: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    equity_total: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    equity_years: int | None = attrs.field(default=None, converter=_opt_int)
-    relocation: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    benefits: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    benefits_value: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    commute_minutes: int | None = attrs.field(default=None, converter=_opt_int)
-    commute_cost: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    remote_days: int | None = attrs.field(default=None, converter=_opt_int)
 
 
 def _terms(value: OfferTerms | JsonObject) -> OfferTerms:
@@ -214,12 +140,12 @@ class ApplicationSubmitted:
     source: str | None = None
     url: str | None = None
     location: str | None = None
-    contacts: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    tags: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    priority: int | None = attrs.field(default=None, converter=_opt_int)  # 1 (highest) to 5
+    contacts: tuple[str, ...] = attrs.field(default=(), converter=strings)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=strings)
+    priority: int | None = attrs.field(default=None, converter=opt_int)  # 1 (highest) to 5
     job_description: str | None = None  # kept in the log: postings are taken down
-    salary_min: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    salary_max: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    salary_min: Decimal | None = attrs.field(default=None, converter=opt_decimal)
+    salary_max: Decimal | None = attrs.field(default=None, converter=opt_decimal)
     salary_currency: str | None = None
     referred_by: str | None = None
 
@@ -243,10 +169,10 @@ class ApplicationDetailsChanged:
     location: str | None = None
     source: str | None = None
     tags: tuple[str, ...] | None = attrs.field(default=None, converter=_opt_strings)  # the new set
-    priority: int | None = attrs.field(default=None, converter=_opt_int)
+    priority: int | None = attrs.field(default=None, converter=opt_int)
     job_description: str | None = None
-    salary_min: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    salary_max: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    salary_min: Decimal | None = attrs.field(default=None, converter=opt_decimal)
+    salary_max: Decimal | None = attrs.field(default=None, converter=opt_decimal)
     salary_currency: str | None = None
     referred_by: str | None = None
 
@@ -268,7 +194,7 @@ class InterviewScheduled:
     round: int
     scheduled_for: datetime = attrs.field(converter=_datetime)
     kind: str | None = None
-    interviewers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    interviewers: tuple[str, ...] = attrs.field(default=(), converter=strings)
 
 
 @_event("InterviewRescheduled")
@@ -298,8 +224,8 @@ class InterviewCancelled:
 class InterviewHeld:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
-    round: int | None = attrs.field(default=None, converter=_opt_int)
-    interviewers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    round: int | None = attrs.field(default=None, converter=opt_int)
+    interviewers: tuple[str, ...] = attrs.field(default=(), converter=strings)
     questions: tuple[Question, ...] = attrs.field(default=(), converter=_questions)
     note: str | None = None
 
@@ -309,7 +235,7 @@ class InterviewHeld:
 class ThankYouSent:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
-    to: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    to: tuple[str, ...] = attrs.field(default=(), converter=strings)
 
 
 @_event("FollowUpSent")
@@ -348,7 +274,7 @@ class CounterOfferMade:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
     terms: OfferTerms = attrs.field(converter=_terms)
-    reasons: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    reasons: tuple[str, ...] = attrs.field(default=(), converter=strings)
     note: str | None = None
 
 
@@ -465,7 +391,7 @@ class TaskScheduled:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
     task_id: str
-    kind: TaskKind = attrs.field(converter=_task_kind)
+    kind: TaskKind = attrs.field(converter=task_kind)
     title: str
     due_at: datetime = attrs.field(converter=_datetime)
     cause_event_id: str | None = None
@@ -487,7 +413,7 @@ class TaskClosed:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
     task_id: str
-    outcome: TaskOutcome = attrs.field(converter=_task_outcome)
+    outcome: TaskOutcome = attrs.field(converter=task_outcome)
     note: str | None = None
     cause_event_id: str | None = None
 
@@ -523,7 +449,7 @@ class DigestSent:
     TYPE: ClassVar[str]
     SCHEMA_VERSION: ClassVar[int]
     day: date = attrs.field(converter=_date)
-    task_ids: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    task_ids: tuple[str, ...] = attrs.field(default=(), converter=strings)
 
 
 @_event("DaysOffRecorded")

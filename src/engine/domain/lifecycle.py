@@ -49,6 +49,8 @@ STATES: tuple[State, ...] = (
 )
 OPEN_STATES: frozenset[State] = frozenset({APPLIED, INTERVIEWING, OFFERED, NEGOTIATING})
 TERMINAL_STATES: frozenset[State] = frozenset({ACCEPTED, WITHDRAWN, DECLINED})
+NEGOTIABLE_STATES: frozenset[State] = frozenset({OFFERED, NEGOTIATING})
+"""An offer is on the table: it may be negotiated, accepted or declined."""
 ANY_STATE: list[State] = list(STATES)
 _OPEN: list[State] = [APPLIED, INTERVIEWING, OFFERED, NEGOTIATING]
 

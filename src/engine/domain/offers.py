@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from afterview.engine.domain.events import OfferTerms
+from afterview.engine.domain.lifecycle import NEGOTIABLE_STATES as NEGOTIABLE_STATES
 from afterview.engine.domain.settings import Settings
 from afterview.engine.domain.state import Application, OfferRound, Task
 
@@ -237,7 +238,6 @@ def latest_ask(app: Application) -> OfferRound | None:
 # Negotiation aid: the gap to your target and the seed's legitimate arguments that your
 # recorded facts back. Nothing is guessed: an argument appears only with its evidence.
 
-NEGOTIABLE_STATES = frozenset({"offered", "negotiating"})
 
 ARGUMENTS: dict[str, str] = {
     "commute": "commute expenses",

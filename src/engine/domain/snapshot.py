@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
-from afterview.engine.domain import events as ev
-from afterview.engine.domain.events import JsonObject, JsonValue
+from afterview.engine.domain import values
 from afterview.engine.domain.lifecycle import State
 from afterview.engine.domain.state import (
     Application,
@@ -30,6 +29,10 @@ from afterview.engine.domain.state import (
     Task,
     TaskStatus,
 )
+from afterview.engine.domain.values import JsonObject, JsonValue
+
+if TYPE_CHECKING:
+    from afterview.engine.domain.events import Event
 
 T = TypeVar("T")
 
@@ -42,10 +45,10 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-_TERM_FIELDS = tuple(field.name for field in attrs.fields(ev.OfferTerms))
+_TERM_FIELDS = tuple(field.name for field in attrs.fields(values.OfferTerms))
 
 
-def _terms(terms: ev.OfferTerms) -> JsonObject:
+def _terms(terms: values.OfferTerms) -> JsonObject:
     """As ``events.to_data`` gives them (amounts as decimal text, lists for tuples), without
     its generic walk over the attrs fields."""
     encoded: JsonObject = {}
@@ -89,12 +92,18 @@ def _round(offer_round: OfferRound) -> JsonObject:
     }
 
 
+def _event_data(event: Event) -> JsonObject:
+    from afterview.engine.domain.events import to_data  # loaded already: the fact holds one
+
+    return to_data(event)
+
+
 def _fact(fact: Fact) -> JsonObject:
     """The fact behind the last change of state, with its event as the log holds it."""
     return {
         "stream_id": fact.stream_id, "event_id": fact.event_id,
         "occurred_at": fact.occurred_at.isoformat(), "type": fact.event.TYPE,
-        "schema_version": fact.event.SCHEMA_VERSION, "data": ev.to_data(fact.event),
+        "schema_version": fact.event.SCHEMA_VERSION, "data": _event_data(fact.event),
         "recorded_at": _time(fact.recorded_at), "version": fact.version,
     }
 
@@ -154,9 +163,9 @@ def encode_summary(app: Application) -> JsonObject:
 _TIMES: dict[str, datetime] = {}
 _TIMES_KEPT = 50_000  # parsed times shared between rows (a board repeats them a lot)
 _STATES = {state.value: state for state in State}
-_KINDS = {kind.value: kind for kind in ev.TaskKind}
+_KINDS = {kind.value: kind for kind in values.TaskKind}
 _STATUSES = {status.value: status for status in TaskStatus}
-_OUTCOMES = {outcome.value: outcome for outcome in ev.TaskOutcome}
+_OUTCOMES = {outcome.value: outcome for outcome in values.TaskOutcome}
 
 
 def _parse_time(value: JsonValue) -> datetime:
@@ -226,7 +235,7 @@ def _decode_task(data: JsonValue) -> Task:
 def _decode_interview(data: JsonValue) -> Interview:
     d = _dict(data)
     questions = tuple(
-        ev.Question(_text(q), _opt_text(a), _opt_text(b))
+        values.Question(_text(q), _opt_text(a), _opt_text(b))
         for q, a, b in map(_list, _list(d["questions"]))
     )
     return Interview(
@@ -239,12 +248,12 @@ def _decode_interview(data: JsonValue) -> Interview:
     )
 
 
-def _decode_terms(data: JsonValue) -> ev.OfferTerms:
+def _decode_terms(data: JsonValue) -> values.OfferTerms:
     terms = _dict(data)
     for value in terms.values():
         if value is not None and type(value) not in (str, int, list):
             raise SnapshotError(f"offer terms hold a {type(value).__name__}")
-    decoded = ev.OfferTerms(**terms)
+    decoded = values.OfferTerms(**terms)
     if not isinstance(decoded.base, Decimal):
         raise SnapshotError("offer terms without a base amount")
     return decoded
@@ -272,7 +281,9 @@ def _texts(value: JsonValue) -> list[str]:
 
 def _decode_fact(data: JsonValue) -> Fact:
     d = _dict(data)
-    event = ev.from_data(_text(d["type"]), _int(d["schema_version"]), _dict(d["data"]))
+    from afterview.engine.domain.events import from_data  # the one fact a row holds
+
+    event = from_data(_text(d["type"]), _int(d["schema_version"]), _dict(d["data"]))
     return Fact(_text(d["stream_id"]), _text(d["event_id"]), _parse_time(d["occurred_at"]),
                 event, _opt_time(d["recorded_at"]), _int(d["version"]))
 

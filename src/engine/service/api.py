@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from afterview.engine.domain import events as ev
 from afterview.engine.domain.state import (
     PROFILE_STREAM,
     Application,
@@ -43,9 +42,11 @@ from afterview.engine.service.unit_of_work import (
 from afterview.engine.store.base import EventStore, StoredEvent
 
 if TYPE_CHECKING:
+    # The event classes are loaded by what decides or replays, never by reading projections.
     # Deciding (commands, policies, settings parsing) is imported only by the methods that
     # decide: reading commands (status, list, show) start faster without it.
     from afterview.engine.domain import decide as commands
+    from afterview.engine.domain import events as ev
     from afterview.engine.domain.calendar import WorkCalendar
     from afterview.engine.domain.settings import Settings
     from afterview.engine.views.digest import Digest
@@ -196,7 +197,9 @@ class Engine:
 
     def all_facts(self) -> dict[str, list[Fact]]:
         by_stream: dict[str, list[Fact]] = defaultdict(list)
-        from_data, parse = ev.from_data, datetime.fromisoformat
+        from afterview.engine.domain.events import from_data
+
+        parse = datetime.fromisoformat
         # The events of one command are stored together with one recorded time and mostly
         # one occurred time: a time equal to the previous row's is not parsed again (the
         # datetime is immutable, so sharing it is safe).
@@ -431,6 +434,7 @@ class Engine:
     def _record(self, application_id: str, event: ev.Event, at: datetime | None,
                 again: bool = False) -> Result:
         from afterview.engine.domain import decide as commands
+        from afterview.engine.domain import events as ev
 
         # An acceptance writes tasks on the others; a submission is compared with them.
         looks_around = isinstance(event, ev.OfferAccepted) or (

@@ -17,9 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from afterview.engine.domain import events as ev
 from afterview.engine.domain import snapshot
-from afterview.engine.domain.events import JsonValue
 from afterview.engine.domain.lifecycle import NEW
 from afterview.engine.domain.state import (
     PROFILE_STREAM,
@@ -29,6 +27,7 @@ from afterview.engine.domain.state import (
     evolve,
     rebuild,
 )
+from afterview.engine.domain.values import JsonValue
 from afterview.engine.store.base import (
     EventStore,
     NewEvent,
@@ -57,6 +56,8 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=
 
 def to_fact(stored: StoredEvent) -> Fact:
     """A stored row as a domain fact (upcast to the current schema)."""
+    from afterview.engine.domain import events as ev  # only what folds loads the events
+
     return Fact(
         stored.stream_id,
         stored.event_id,
@@ -156,7 +157,9 @@ def fold_log(store: EventStore, progress: Progress | None = None) -> dict[str, A
     end, since a void changes which of its earlier facts count (``state.effective``)."""
     apps: dict[str, Application] = {}
     voided: set[str] = set()
-    from_data, parse = ev.from_data, datetime.fromisoformat
+    from afterview.engine.domain.events import from_data
+
+    parse = datetime.fromisoformat
     # The events of one command share their times: a time equal to the previous row's is
     # not parsed again (datetimes are immutable, so sharing one is safe).
     occurred_text = recorded_text = ""

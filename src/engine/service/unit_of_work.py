@@ -17,9 +17,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple, TypeVar
 
-from afterview.engine.domain import events as ev
-from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import DomainError, Fact
+from afterview.engine.domain.values import JsonObject
 from afterview.engine.service import projections
 from afterview.engine.store.base import ConcurrencyError, EventStore, NewEvent
 
@@ -78,10 +77,12 @@ class UnitOfWork:
         """The facts of one decision as events to append, with their metadata."""
         if not facts:
             return []
+        from afterview.engine.domain.events import to_data  # loaded: the facts hold events
+
         correlation = facts[0].event_id
         return [
             NewEvent(fact.stream_id, fact.event_id, fact.event.TYPE, fact.event.SCHEMA_VERSION,
-                     ev.to_data(fact.event), event_metadata(self.actor, correlation, index, extra),
+                     to_data(fact.event), event_metadata(self.actor, correlation, index, extra),
                      fact.occurred_at.isoformat())
             for index, fact in enumerate(facts)
         ]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self, TypeVar
 
-from afterview.engine.domain.events import JsonObject
+from afterview.engine.domain.values import JsonObject
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first event in a log."""

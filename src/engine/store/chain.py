@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from afterview.engine.domain.events import JsonValue
+from afterview.engine.domain.values import JsonValue
 from afterview.engine.store.base import (
     GENESIS_HASH,
     ChainReport,
