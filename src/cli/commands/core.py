@@ -147,7 +147,9 @@ def status(app: str | None, as_of: str | None, known_at: str | None, wide: bool)
     render.use_wide(wide)
     as_of_time, known_time = when(as_of, "--as-of"), when(known_at, "--known-at")
     if app is not None:
-        application = s.engine.status(app, as_of=as_of_time, known_at=known_time)
+        application: Listed = (
+            s.engine.summary(app) if as_of_time is None and known_time is None
+            else s.engine.status(app, as_of=as_of_time, known_at=known_time))
         if s.as_json:
             emit_json(views.application_json(application))
         else:

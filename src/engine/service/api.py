@@ -191,6 +191,12 @@ class Engine:
         app = self.read_model.application(application_id)
         return app if app is not None else rebuild(application_id, self.facts(application_id))
 
+    def summary(self, ref: str) -> Summary:
+        """What the board shows of one application now (``status APP``), from its row."""
+        application_id = self.resolve(ref)
+        found = self.read_model.summary(application_id)
+        return found if found is not None else self.application(application_id).summary()
+
     def rebuild_projections(self) -> int:
         """Rebuild every projection from the log; how many applications they hold."""
         return self.read_model.rebuild()

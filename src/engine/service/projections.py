@@ -262,11 +262,19 @@ class ReadModel:
 
     def application(self, stream_id: str) -> Application | None:
         """One application; None when its row is missing or does not decode."""
+        return self._one(stream_id, snapshot.decode)
+
+    def summary(self, stream_id: str) -> Summary | None:
+        """What the board shows of one application; None as for ``application``."""
+        return self._one(stream_id, snapshot.decode_summary, summaries=True)
+
+    def _one(self, stream_id: str, decode: Callable[[JsonValue], Listing], *,
+             summaries: bool = False) -> Listing | None:
         if not self.current():
             return None
-        rows = self.store.read_projections([stream_id])
+        rows = self.store.read_projections([stream_id], summaries=summaries)
         try:
-            return _decode_row(rows[0], snapshot.decode) if rows else None
+            return _decode_row(rows[0], decode) if rows else None
         except snapshot.SnapshotError:
             return None
 
