@@ -37,6 +37,7 @@ from bench import append_batches, best_times, machine, open_search
 
 import pg  # tests/pg.py  # isort: skip
 from afterview.engine.service.api import Engine
+from afterview.engine.service.projections import rebuild_projections
 from afterview.engine.store.base import EventStore, NewEvent
 from afterview.engine.store.postgres import PostgresStore, init_database
 from afterview.engine.store.sqlite import SQLiteStore
@@ -147,12 +148,20 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
     singles = search.notes(args.single, synthetic.START + timedelta(days=synthetic.END_DAYS + 1))
     for name, store in (("sqlite", sqlite), ("postgres", postgres)):
         figures[name]["append_one_per_s"] = per_second(len(singles), append_batches(store, singles))
-    timed = best_times({"sqlite": Engine(sqlite).applications,
-                        "postgres": Engine(postgres).applications}, args.repeat)
-    for name, (timing, apps) in timed.items():
+    # The projections, rebuilt from the whole log (what an upgrade or 'afterview rebuild'
+    # does), then read as list, board and status read them.
+    rebuilt = best_times({name: lambda store=store: rebuild_projections(store)
+                          for name, store in (("sqlite", sqlite), ("postgres", postgres))},
+                         args.repeat)
+    read = best_times({name: lambda store=store: Engine(store).summaries()
+                       for name, store in (("sqlite", sqlite), ("postgres", postgres))},
+                      args.repeat)
+    for name, (timing, count) in rebuilt.items():
         events = figures[name]["events"]
         figures[name]["rebuild_events_per_s"] = per_second(events, timing.wall)
-        figures[name]["applications"] = len(apps)
+        figures[name]["applications"] = count
+        figures[name]["read_summaries_ms"] = round(read[name][0].wall * 1000, 1)
+        assert len(read[name][1]) == count, "every application has its summary"
     head = postgres.head()
     sqlite.close()
     postgres.close()
@@ -171,7 +180,8 @@ def render(result: dict[str, Any]) -> str:
     m = result["machine"]
     rows = [("one event per transaction (appends/s)", "append_one_per_s"),
             (f"batch append (events/s, {f['sqlite']['events']:,} events)", "append_batch_events_per_s"),
-            ("rebuild every application (events/s)", "rebuild_events_per_s")]
+            ("rebuild the projections (events/s)", "rebuild_events_per_s"),
+            ("read every summary: status, list, board (ms)", "read_summaries_ms")]
     lines = [f"afterview on PostgreSQL and SQLite: {result['applications']:,} applications, "
              f"{f['postgres']['events']:,} events, the same head in both",
              f"machine: {m['platform']}, {m['cpus']} cores, Python {m['python']}, "
