@@ -106,7 +106,7 @@ def test_reading_does_not_load_the_decision_code(small: CLI, args: tuple[str, ..
     assert loaded.isdisjoint({"afterview.engine.domain.decide", "afterview.engine.domain.policies"})
 
 
-@pytest.mark.parametrize("args", [("list",), ("board",), ("status",), ("status", "acme"),
+@pytest.mark.parametrize("args", [("list",), ("board",), ("status",), ("status", "acme"), ("show", "acme"),
                                   ("agenda",)], ids=" ".join)
 def test_the_board_and_the_agenda_read_summaries_without_the_event_classes(
         small: CLI, args: tuple[str, ...]) -> None:

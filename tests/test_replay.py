@@ -208,4 +208,4 @@ def test_the_fold_knows_every_fact_of_an_application_by_its_type_name() -> None:
 
     profile_only = {"SettingChanged", "DaysOffRecorded", "DigestSent"}
     assert set(state._FOLD) == set(ev.EVENT_TYPES) - profile_only
-    assert all(ev.EVENT_TYPES[name].TYPE == name for name in state._FOLD)
+    assert all(name == ev.EVENT_TYPES[name].TYPE for name in state._FOLD)

@@ -204,7 +204,7 @@ def _refuse_bad_time(app: Application, type_name: str, occurred_at: datetime, no
     changes_state = lifecycle.TABLE.get((app.state, type_name), app.state) != app.state
     if changes_state and app.updated_at is not None and occurred_at < app.updated_at:
         last = app.last_change
-        what = f"{last.event.TYPE} {last.event_id[:8]}" if last is not None else "it"
+        what = f"{last.type} {last.event_id[:8]}" if last is not None else "it"
         raise InvalidValue(
             f"--at {occurred_at.isoformat()} is before the last change of state "
             f"({what} at {app.updated_at.isoformat()}), which a state change cannot come "

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from afterview.engine.domain.events import OfferTerms
 from afterview.engine.domain.lifecycle import NEGOTIABLE_STATES as NEGOTIABLE_STATES
 from afterview.engine.domain.settings import Settings
 from afterview.engine.domain.state import Application, OfferRound, Task
+from afterview.engine.domain.values import OfferTerms
 
 if TYPE_CHECKING:
     from afterview.engine.domain.calendar import WorkCalendar

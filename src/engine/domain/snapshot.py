@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import attrs
 
@@ -21,18 +21,15 @@ from afterview.engine.domain.lifecycle import State
 from afterview.engine.domain.state import (
     Application,
     Contact,
-    Fact,
     Interview,
     OfferRound,
     SalaryRange,
+    StateChange,
     Summary,
     Task,
     TaskStatus,
 )
 from afterview.engine.domain.values import JsonObject, JsonValue
-
-if TYPE_CHECKING:
-    from afterview.engine.domain.events import Event
 
 T = TypeVar("T")
 
@@ -92,22 +89,6 @@ def _round(offer_round: OfferRound) -> JsonObject:
     }
 
 
-def _event_data(event: Event) -> JsonObject:
-    from afterview.engine.domain.events import to_data  # loaded already: the fact holds one
-
-    return to_data(event)
-
-
-def _fact(fact: Fact) -> JsonObject:
-    """The fact behind the last change of state, with its event as the log holds it."""
-    return {
-        "stream_id": fact.stream_id, "event_id": fact.event_id,
-        "occurred_at": fact.occurred_at.isoformat(), "type": fact.event.TYPE,
-        "schema_version": fact.event.SCHEMA_VERSION, "data": _event_data(fact.event),
-        "recorded_at": _time(fact.recorded_at), "version": fact.version,
-    }
-
-
 def encode(app: Application) -> JsonObject:
     """The application as JSON-ready values; ``decode`` reverses it exactly."""
     return {
@@ -135,7 +116,7 @@ def encode(app: Application) -> JsonObject:
         "notice_given_at": _time(app.notice_given_at),
         "reason": app.reason,
         "discarded": app.discarded,
-        "last_change": None if app.last_change is None else _fact(app.last_change),
+        "last_change": None if app.last_change is None else list(app.last_change),
         "task_count": app.task_count,
         "stage_times": {state: at.isoformat() for state, at in app.stage_times.items()},
         "tasks": [_task(task) for task in app.tasks.values()],
@@ -279,15 +260,6 @@ def _texts(value: JsonValue) -> list[str]:
     return [_text(t) for t in _list(value)]
 
 
-def _decode_fact(data: JsonValue) -> Fact:
-    d = _dict(data)
-    from afterview.engine.domain.events import from_data  # the one fact a row holds
-
-    event = from_data(_text(d["type"]), _int(d["schema_version"]), _dict(d["data"]))
-    return Fact(_text(d["stream_id"]), _text(d["event_id"]), _parse_time(d["occurred_at"]),
-                event, _opt_time(d["recorded_at"]), _int(d["version"]))
-
-
 def decode(data: JsonValue) -> Application:
     """The Application that ``encode`` gave ``data`` for; SnapshotError if it is not one."""
     return _decoded(_decode, data)
@@ -305,6 +277,13 @@ def _decoded(decoder: Callable[[JsonObject], T], data: JsonValue) -> T:
         raise
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
         raise SnapshotError(f"{type(error).__name__}: {error}") from error
+
+
+def _pair(value: JsonValue) -> list[JsonValue]:
+    found = _list(value)
+    if len(found) != 2:
+        raise _wrong(value, "a pair")
+    return found
 
 
 def _opt_int(value: JsonValue) -> int | None:
@@ -347,7 +326,8 @@ def _decode(d: JsonObject) -> Application:
         notes=[(_parse_time(at), _text(text)) for at, text in map(_list, _list(d["notes"]))],
         notice_given_at=_opt_time(d["notice_given_at"]), reason=_opt_text(d["reason"]),
         discarded=_opt_text(d["discarded"]),
-        last_change=None if d["last_change"] is None else _decode_fact(d["last_change"]),
+        last_change=None if d["last_change"] is None else StateChange(
+            *(_text(part) for part in _pair(d["last_change"]))),
         task_count=_int(d["task_count"]),
         stage_times={_STATES[state]: _parse_time(at)
                      for state, at in _dict(d["stage_times"]).items()},

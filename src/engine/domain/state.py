@@ -59,6 +59,13 @@ class Fact(NamedTuple):
     version: int = 0
 
 
+class StateChange(NamedTuple):
+    """The fact behind an application's last change of state: its type and event id."""
+
+    type: str
+    event_id: str
+
+
 class TaskStatus(StrEnum):
     """Whether a task is still to do; a task a fact closed (satisfied or moot) is ``closed``."""
 
@@ -192,7 +199,7 @@ class Application:
     notice_given_at: datetime | None = None
     reason: str | None = None  # why it was withdrawn or declined
     discarded: str | None = None  # the reason, while the application is discarded
-    last_change: Fact | None = None  # the fact behind the last change of state
+    last_change: StateChange | None = None  # the fact behind the last change of state
     task_count: int = 0
     stage_times: dict[State, datetime] = attrs.Factory(dict)  # first time each state was reached
     tasks: dict[str, Task] = attrs.Factory(dict)
@@ -504,7 +511,7 @@ def evolve(app: Application, fact: Fact) -> Application:
     if new_state is not None and new_state != app.state:
         app.state = new_state
         app.updated_at = fact.occurred_at
-        app.last_change = fact
+        app.last_change = StateChange(type_name, fact.event_id)
         app.stage_times.setdefault(new_state, fact.occurred_at)
     _FOLD[type_name](app, fact, event)
     if fact.version:

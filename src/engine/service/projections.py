@@ -36,8 +36,9 @@ from afterview.engine.store.base import (
     StreamReader,
 )
 
-PROJECTION_VERSION = 3  # 2: tags, priority, job description, salary range, referral, thanked;
-#                         3: the summary column (what the board shows)
+PROJECTION_VERSION = 4  # 2: tags, priority, job description, salary range, referral, thanked;
+#                         3: the summary column (what the board shows);
+#                         4: the last change of state as its type and event id, not the fact
 """Bumped whenever the fold or the row's shape changes: a store holding another version
 rebuilds its projections on open."""
 
