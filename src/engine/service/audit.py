@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterator
 
 from afterview.engine.domain import events as ev
-from afterview.engine.domain import lifecycle
 from afterview.engine.domain.events import JsonObject
 from afterview.engine.domain.state import (
     PROFILE_STREAM,
     Application,
-    Fact,
     effective,
     evolve,
-    rebuild,
 )
 from afterview.engine.service import projections
 from afterview.engine.service.api import Engine
 from afterview.engine.service.projections import to_fact
-from afterview.engine.store.base import EventStore, StoredEvent, StoreError
+from afterview.engine.store.base import EventStore, ReplayRow, StoredEvent, StoreError
 
 
 def history_rows(stored: list[StoredEvent]) -> list[JsonObject]:
@@ -47,54 +44,23 @@ def history_rows(stored: list[StoredEvent]) -> list[JsonObject]:
     return rows
 
 
-def _lifecycle_problems(store: EventStore) -> tuple[list[tuple[int, str]], dict[str, Application]]:
-    """Replay every stream through the lifecycle table; the position and description of
-    the first bad fact of each, and the fresh fold of every stream that replayed whole
-    (what the projections are checked against)."""
-    problems: list[tuple[int, str]] = []
-    folded: dict[str, Application] = {}
-    by_stream: dict[str, list[Fact]] = defaultdict(list)
-    positions: dict[str, int] = {}
-    for stored in store.read_all():
-        if stored.stream_id == PROFILE_STREAM:
-            continue
-        try:
-            fact = to_fact(stored)
-        except (ev.UnknownEventType, TypeError, ValueError, KeyError, AttributeError) as error:
-            problems.append((stored.position,
-                             f"position {stored.position}: unreadable {stored.type} ({error})"))
-            continue
-        by_stream[stored.stream_id].append(fact)
-        positions[fact.event_id] = stored.position
-    unreadable = bool(problems)
-    for stream_id, facts in by_stream.items():
-        app = Application(stream_id)
-        kept = effective(facts)
-        for fact in kept:
-            type_name = fact.event.TYPE
-            if type_name in lifecycle.LIFECYCLE_TRIGGERS and (
-                app.state, type_name) not in lifecycle.TABLE:
-                position = positions[fact.event_id]
-                problems.append((position, f"position {position}: {type_name} is not allowed "
-                                           f"when {stream_id} is {app.state}"))
-                break
-            try:
-                evolve(app, fact)
-            except (KeyError, TypeError, ValueError, AttributeError) as error:
-                # A fact that cannot be folded here (a setting moved into an application,
-                # data edited into another shape) is a finding, not a reason to stop.
-                position = positions[fact.event_id]
-                problems.append((position, f"position {position}: {type_name} cannot be "
-                                           f"replayed in {stream_id} ({type(error).__name__})"))
-                break
-        else:
-            # The fold above is state.rebuild's when nothing was voided; with a void, rebuild
-            # also renumbers the tasks, so it is asked for the fresh fold itself.
-            folded[stream_id] = app if len(kept) == len(facts) else rebuild(stream_id, facts)
-            folded[stream_id].version = facts[-1].version
-    if unreadable:  # a stream missing an unreadable fact is not a fresh fold of the log
+def _lifecycle_problems(store: EventStore, rows: Iterator[ReplayRow]
+                        ) -> tuple[list[tuple[int, str]], dict[str, Application]]:
+    """Replay every stream through the lifecycle table, in the one pass of a rebuild's fold
+    (``projections.fold_log``) over ``rows``, the whole log; the position and description
+    of every unreadable fact and of the first bad fact of each stream, and the fresh fold of
+    every stream that replayed whole (what the projections are checked against)."""
+    findings = projections.Findings()
+    folded = projections.fold_log(store, findings=findings, rows=rows)
+    found = [*findings.unreadable.items(), *findings.broken.values()]
+    problems = []
+    for event_id, text in found:  # a handful at most: their positions are looked up
+        stored = store.read_event(event_id)
+        position = 0 if stored is None else stored.position
+        problems.append((position, f"position {position}: {text}"))
+    if findings.unreadable:  # a stream missing an unreadable fact is not a fresh fold of the log
         folded.clear()
-    return problems, folded
+    return sorted(problems), folded
 
 
 def verify_log(store: EventStore, *, expect_head: str | None = None,
@@ -102,16 +68,18 @@ def verify_log(store: EventStore, *, expect_head: str | None = None,
     """Recompute the hash chain, replay the lifecycle and compare every projection row with
     the fresh fold: ``{ok, events, head, problems, projections}``. With ``repair``, the
     projections are rebuilt from the log afterwards (never the log), and what they held
-    is reported without failing the check."""
-    chain = store.check_chain()
-    problems = list(chain.problems)
-    replayed = True
-    folded: dict[str, Application] = {}
+    is reported without failing the check.
+
+    The chain and the lifecycle are checked in one read of the log: the store hands every
+    row it hashes to the fold (docs/performance.md, "verify")."""
+    replayed: list[tuple[list[tuple[int, str]], dict[str, Application]]] = []
     try:
-        with projections.replaying_everything():  # as a replay: no cycles, a growing heap
-            found, folded = _lifecycle_problems(store)
-    except StoreError:  # a row whose data is not JSON; the chain names it unless re-hashed
-        found, replayed = [], False
+        chain = store.check_chain(lambda rows: replayed.append(_lifecycle_problems(store, rows)))
+    except StoreError:  # a row whose data is not JSON: the chain alone names it
+        chain = store.check_chain()
+    problems = list(chain.problems)
+    found, folded = replayed[0] if replayed else ([], {})
+    if not replayed:
         problems.append("the lifecycle was not replayed: an event's data is not JSON")
     problems += [text for _, text in found]
     # Projection rows are compared with the fold of a sound log (a broken one is the finding

@@ -13,17 +13,18 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from afterview.engine.domain import snapshot
-from afterview.engine.domain.lifecycle import NEW
+from afterview.engine.domain.lifecycle import LIFECYCLE_TRIGGERS, NEW, TABLE
 from afterview.engine.domain.state import (
     PROFILE_STREAM,
     Application,
     Fact,
     Summary,
+    effective,
     evolve,
     rebuild,
 )
@@ -32,6 +33,7 @@ from afterview.engine.store.base import (
     EventStore,
     NewEvent,
     ProjectedApplication,
+    ReplayRow,
     StoredEvent,
     StreamReader,
 )
@@ -152,12 +154,68 @@ def append(store: EventStore, events: Sequence[NewEvent], *,
 # Rebuilding: one streaming pass over the log
 
 
-def fold_log(store: EventStore, progress: Progress | None = None) -> dict[str, Application]:
+class Findings:
+    """What a checking fold (``verify``) found in the log, by event id: facts that cannot be
+    read, and per stream the first fact the lifecycle does not allow or that cannot be
+    folded (that stream is then left out of the fold)."""
+
+    def __init__(self) -> None:
+        self.unreadable: dict[str, str] = {}  # event id -> what is wrong with it
+        self.broken: dict[str, tuple[str, str]] = {}  # stream -> (event id, what is wrong)
+
+    def fold(self, app: Application, fact: Fact) -> bool:
+        """Fold ``fact`` into ``app`` if the lifecycle allows it and it folds; otherwise
+        note why (the stream is broken from there on) and answer False."""
+        type_name = fact.event.TYPE
+        if type_name in LIFECYCLE_TRIGGERS and (app.state, type_name) not in TABLE:
+            self.broken[app.id] = (fact.event_id, f"{type_name} is not allowed when {app.id} "
+                                                  f"is {app.state}")
+            return False
+        try:
+            evolve(app, fact)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            # A fact that cannot be folded here (a setting moved into an application, data
+            # edited into another shape) is a finding, not a reason to stop.
+            self.broken[app.id] = (fact.event_id, f"{type_name} cannot be replayed in {app.id} "
+                                                  f"({type(error).__name__})")
+            return False
+        return True
+
+    def fold_stream(self, stream_id: str, stored: list[StoredEvent]) -> Application | None:
+        """The fold of one whole stream (voids applied), or None if it is broken."""
+        facts = []
+        for row in stored:
+            try:
+                facts.append(to_fact(row))
+            except UNREADABLE as error:
+                self.unreadable.setdefault(row.event_id, f"unreadable {row.type} ({error})")
+        app = Application(stream_id)
+        kept = effective(facts)
+        if not all(self.fold(app, fact) for fact in kept):
+            return None
+        # With a void, rebuild also renumbers the tasks, so it gives the fold itself.
+        return app if len(kept) == len(facts) else rebuild(stream_id, facts)
+
+
+UNREADABLE = (TypeError, ValueError, KeyError, AttributeError)
+"""What building a fact from a stored row raises when the row is not one this version reads
+(an unknown type is an ``events.UnknownEventType``, a ValueError)."""
+
+
+def fold_log(store: EventStore, progress: Progress | None = None,
+             findings: Findings | None = None,
+             rows: Iterable[ReplayRow] | None = None) -> dict[str, Application]:
     """Every stream's application, folded in one pass over the log: only the applications
     are kept, never the events. A stream with a void is replayed again on its own at the
-    end, since a void changes which of its earlier facts count (``state.effective``)."""
+    end, since a void changes which of its earlier facts count (``state.effective``).
+
+    With ``findings`` (verify), the fold also checks every fact against the lifecycle and
+    notes the facts it cannot read or fold instead of raising; a stream found broken is
+    left out of the applications returned. ``rows`` are the log as ``read_for_replay``
+    gives it (verify hands over the rows its chain check reads), by default read here."""
     apps: dict[str, Application] = {}
     voided: set[str] = set()
+    skipped: set[str] = set()  # voided (folded at the end) or broken
     from afterview.engine.domain.events import from_data
 
     parse = datetime.fromisoformat
@@ -168,26 +226,49 @@ def fold_log(store: EventStore, progress: Progress | None = None) -> dict[str, A
     count = 0
     with replaying_everything():
         for (stream_id, version, event_id, type_name, schema, data, occurred_at,
-             recorded_at) in store.read_for_replay():
+             recorded_at) in (store.read_for_replay() if rows is None else rows):
             count += 1
             if progress is not None and not count % _PROGRESS_EVERY:
                 progress(count)
-            if stream_id == PROFILE_STREAM or stream_id in voided:
+            if stream_id == PROFILE_STREAM:
                 continue
             if type_name == "EventVoided":
                 voided.add(stream_id)
+                skipped.add(stream_id)
                 continue
-            if occurred_at != occurred_text:
-                occurred_text, occurred = occurred_at, parse(occurred_at)
-            if recorded_at != recorded_text:
-                recorded_text, recorded = recorded_at, parse(recorded_at)
+            if stream_id in skipped:
+                continue
+            try:
+                if occurred_at != occurred_text:
+                    occurred, occurred_text = parse(occurred_at), occurred_at
+                if recorded_at != recorded_text:
+                    recorded, recorded_text = parse(recorded_at), recorded_at
+                event = from_data(type_name, schema, data)
+            except UNREADABLE as error:
+                if findings is None:
+                    raise
+                findings.unreadable[event_id] = f"unreadable {type_name} ({error})"
+                continue
             app = apps.get(stream_id)
             if app is None:
                 app = apps[stream_id] = Application(stream_id)
-            evolve(app, Fact(stream_id, event_id, occurred, from_data(type_name, schema, data),
-                             recorded, version))
+            fact = Fact(stream_id, event_id, occurred, event, recorded, version)
+            if findings is None:
+                evolve(app, fact)
+            elif not findings.fold(app, fact):
+                skipped.add(stream_id)
         for stream_id in voided:
-            apps[stream_id] = rebuild(stream_id, [to_fact(s) for s in store.read_stream(stream_id)])
+            if findings is None:
+                apps[stream_id] = rebuild(
+                    stream_id, [to_fact(s) for s in store.read_stream(stream_id)])
+                continue
+            findings.broken.pop(stream_id, None)  # a void can change what the stream allows
+            app = findings.fold_stream(stream_id, store.read_stream(stream_id))
+            if app is not None:
+                apps[stream_id] = app
+        if findings is not None:
+            for stream_id in findings.broken:
+                apps.pop(stream_id, None)
     if progress is not None:
         progress(count)
     return apps
@@ -199,8 +280,9 @@ def rebuild_projections(store: EventStore, progress: Progress | None = None) -> 
     next read finds them behind and rebuilds again."""
     position = store.head()[0]
     apps = fold_log(store, progress)
-    store.replace_projections((projected(app, position) for app in apps.values()),
-                              version=PROJECTION_VERSION, position=position)
+    with replaying_everything():  # thousands of rows built: no cycles, a growing heap
+        store.replace_projections((projected(app, position) for app in apps.values()),
+                                  version=PROJECTION_VERSION, position=position)
     return len(apps)
 
 
@@ -306,9 +388,15 @@ def check(store: EventStore, fresh: Mapping[str, Application]) -> tuple[bool | N
         return None, []
     if status.version != PROJECTION_VERSION or status.position != store.head()[0]:
         return False, []
+    with replaying_everything():  # thousands of rows encoded: no cycles, a growing heap
+        problems = _row_problems(dict(store.read_projections()),
+                                 dict(store.read_projections(summaries=True)), fresh)
+    return True, problems + _task_problems(store, fresh)
+
+
+def _row_problems(stored: dict[str, str], summaries: dict[str, str],
+                  fresh: Mapping[str, Application]) -> list[str]:
     problems = []
-    stored = dict(store.read_projections())
-    summaries = dict(store.read_projections(summaries=True))
     for stream_id, app in sorted(fresh.items()):
         text = stored.pop(stream_id, None)
         if text is None:
@@ -317,6 +405,8 @@ def check(store: EventStore, fresh: Mapping[str, Application]) -> tuple[bool | N
         for part, found, encoded in (("row", text, snapshot.encode(app)),
                                      ("summary", summaries[stream_id],
                                       snapshot.encode_summary(app))):
+            if found == _encode(encoded):  # what a rebuild would write: nothing to name
+                continue
             try:
                 data: JsonValue = json.loads(found)
             except (TypeError, ValueError):
@@ -327,10 +417,8 @@ def check(store: EventStore, fresh: Mapping[str, Application]) -> tuple[bool | N
             if fields:
                 problems.append(f"projection of {stream_id} differs from the log in: "
                                 f"{', '.join(prefix + field for field in fields)}")
-    problems += [f"projection of {stream_id}: no such application in the log"
-                 for stream_id in sorted(stored)]
-    problems += _task_problems(store, fresh)
-    return True, problems
+    return problems + [f"projection of {stream_id}: no such application in the log"
+                       for stream_id in sorted(stored)]
 
 
 def _task_problems(store: EventStore, fresh: Mapping[str, Application]) -> list[str]:

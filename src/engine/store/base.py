@@ -89,6 +89,9 @@ data, occurred_at, recorded_at)``, data decoded. A plain tuple, not a StoredEven
 reads every event, and building and reading the named tuple's twelve fields was a tenth of
 it."""
 
+Replay = Callable[[Iterator[ReplayRow]], None]
+"""Consumes the rows of the whole log as ``read_for_replay`` gives them (``check_chain``)."""
+
 
 class ChainReport(NamedTuple):
     """What recomputing the hash chain found."""
@@ -243,7 +246,13 @@ class EventStore(Protocol):
         know when to read the log again."""
         ...
 
-    def check_chain(self) -> ChainReport: ...
+    def check_chain(self, replay: Replay | None = None) -> ChainReport:
+        """Recompute the hash chain from the stored columns. With ``replay``, every row
+        read is also handed to it as ``read_for_replay`` gives it (after its hash is
+        checked), so that verify reads the log once; an error replay raises (a row whose
+        data is not JSON) comes out of this call, and the caller then checks the chain
+        alone."""
+        ...
 
     # -- projections (a cache of folds, never a source of truth; docs/store.md) ----------
 

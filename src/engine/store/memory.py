@@ -23,11 +23,19 @@ from afterview.engine.store.base import (
     ProjectedApplication,
     ProjectionStatus,
     Projector,
+    Replay,
     ReplayRow,
     StoredEvent,
     StoreError,
 )
-from afterview.engine.store.chain import ChainAudit, Row, decode_json, encode_batch, link, stored_event
+from afterview.engine.store.chain import (
+    Row,
+    audit_rows,
+    decode_json,
+    encode_batch,
+    link,
+    stored_event,
+)
 
 CLOSED_MESSAGE = "the event store is closed"
 
@@ -188,12 +196,9 @@ class MemoryStore(ClosesOnExit):
         with log.lock:
             return log.commits
 
-    def check_chain(self) -> ChainReport:
+    def check_chain(self, replay: Replay | None = None) -> ChainReport:
         """Recompute the chain from the stored rows, as the SQLite store does."""
-        audit = ChainAudit()
-        for row in self._rows_after(0):
-            audit.check(row)
-        return audit.report([])
+        return audit_rows(self._rows_after(0), replay).report([])
 
     # -- projections ----------------------------------------------------------
 

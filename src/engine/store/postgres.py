@@ -31,6 +31,7 @@ from afterview.engine.store.base import (
     DuplicateEventError,
     NewEvent,
     Projector,
+    Replay,
     ReplayRow,
     StoredEvent,
     StoreError,
@@ -38,8 +39,8 @@ from afterview.engine.store.base import (
     shard_of,
 )
 from afterview.engine.store.chain import (
-    ChainAudit,
     Row,
+    audit_rows,
     canonical_json,
     decode_json,
     encode_batch,
@@ -387,13 +388,11 @@ class PostgresStore(PostgresProjections, ClosesOnExit):
         return self.head()
 
 
-    def check_chain(self) -> ChainReport:
+    def check_chain(self, replay: Replay | None = None) -> ChainReport:
         """Recompute the tenant's chain from the stored columns (data and metadata in their
         canonical text, as hashed), and check the guards of the table."""
-        audit = ChainAudit()
-        for rows in self._chunks(_SELECT, 0):
-            for row in rows:
-                audit.check((*row[:6], canonical_json(row[6]), canonical_json(row[7]), *row[8:]))
+        audit = audit_rows(((*row[:6], canonical_json(row[6]), canonical_json(row[7]), *row[8:])
+                            for rows in self._chunks(_SELECT, 0) for row in rows), replay)
         with self._transaction() as conn:
             guards = guard_problems(conn)
         return audit.report(guards)

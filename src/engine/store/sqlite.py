@@ -22,14 +22,15 @@ from afterview.engine.store.base import (
     DuplicateEventError,
     NewEvent,
     Projector,
+    Replay,
     ReplayRow,
     StoredEvent,
     StoreError,
     StoreOpenError,
 )
 from afterview.engine.store.chain import (
-    ChainAudit,
     Row,
+    audit_rows,
     canonical_json,
     decode_json,
     encode_batch,
@@ -58,6 +59,11 @@ from afterview.engine.store.sqlite_projections import SQLiteProjections
 _READ_CHUNK = 2000
 
 __all__ = ["BUSY_MESSAGE", "SCHEMA_VERSION", "SQLiteStore", "canonical_json", "event_hash"]
+
+
+def _undecodable(error: BaseException | None) -> bool:
+    """Whether SQLite could not read a text column as UTF-8."""
+    return isinstance(error, sqlite3.OperationalError) and "decode" in str(error)
 
 
 def _lenient_text(raw: bytes) -> str:
@@ -202,10 +208,11 @@ class SQLiteStore(SQLiteProjections, ClosesOnExit):
             if not rows:
                 return
             position = rows[-1][0]
-            for (_, stream_id, version, event_id, type_name, schema, data, occurred_at,
-                 recorded_at) in rows:
-                yield (stream_id, version, event_id, type_name, schema, decode_json(data),
-                       occurred_at, recorded_at)
+            with sqlite_errors:  # data that is not JSON: a StoreError, as read_all raises
+                for (_, stream_id, version, event_id, type_name, schema, data, occurred_at,
+                     recorded_at) in rows:
+                    yield (stream_id, version, event_id, type_name, schema, decode_json(data),
+                           occurred_at, recorded_at)
             if len(rows) < _READ_CHUNK:
                 return
 
@@ -243,25 +250,32 @@ class SQLiteStore(SQLiteProjections, ClosesOnExit):
             version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
             return version
 
-    def check_chain(self) -> ChainReport:
-        """Recompute the chain from the stored columns; works with the triggers dropped."""
-        audit = ChainAudit()
+    def check_chain(self, replay: Replay | None = None) -> ChainReport:
+        """Recompute the chain from the stored columns (handing each row to ``replay`` as
+        well); works with the triggers dropped."""
+        try:
+            return self._check_chain(replay)
+        except StoreError as error:
+            if replay is not None or not _undecodable(error.__cause__):
+                raise
         # Bytes edited into a text column need not be UTF-8: read them anyway (their hash
-        # cannot match), so that verify names the row instead of failing to read it.
+        # cannot match), so that verify names the row instead of failing to read it. Only
+        # then: a Python text factory costs a call per column, a third of reading a row.
         self._conn.text_factory = _lenient_text
         try:
-            with sqlite_errors:
-                for chunk in self._raw_chunks():
-                    for row in chunk:
-                        audit.check(row)
-                return audit.report(self._trigger_problems())
+            return self._check_chain(None)
         finally:
             self._conn.text_factory = str
 
-    def _raw_chunks(self) -> Iterator[list[Row]]:
+    def _check_chain(self, replay: Replay | None) -> ChainReport:
+        with sqlite_errors:
+            audit = audit_rows(self._raw_rows(), replay)
+            return audit.report(self._trigger_problems())
+
+    def _raw_rows(self) -> Iterator[Row]:
         cursor = self._conn.execute(f"{_SELECT} ORDER BY position")
         while chunk := cursor.fetchmany(_READ_CHUNK):
-            yield chunk
+            yield from chunk
 
     def _trigger_problems(self) -> list[str]:
         found = dict(
