@@ -57,12 +57,15 @@ def _terms(terms: values.OfferTerms) -> JsonObject:
 
 
 def _task(task: Task) -> JsonObject:
+    # The optional times inline, not through _time: a rebuild encodes every task ever
+    # scheduled, and a call per value was a tenth of it.
+    fired, closed = task.fired_due_at, task.closed_at
     return {
         "id": task.id, "application": task.application, "kind": task.kind, "title": task.title,
         "due_at": task.due_at.isoformat(), "scheduled_at": task.scheduled_at.isoformat(),
         "cause_event_id": task.cause_event_id, "status": task.status, "outcome": task.outcome,
-        "note": task.note, "fired_due_at": _time(task.fired_due_at),
-        "closed_at": _time(task.closed_at), "number": task.number,
+        "note": task.note, "fired_due_at": None if fired is None else fired.isoformat(),
+        "closed_at": None if closed is None else closed.isoformat(), "number": task.number,
     }
 
 

@@ -54,7 +54,9 @@ Listing = TypeVar("Listing", Application, Summary)
 """What a read decodes of each row: the whole application, or its summary."""
 
 _PROGRESS_EVERY = 2000
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+# No check for circular references: a snapshot is a tree of fresh lists and dicts.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                           check_circular=False).encode
 
 
 def to_fact(stored: StoredEvent) -> Fact:
@@ -166,20 +168,29 @@ class Findings:
     def fold(self, app: Application, fact: Fact) -> bool:
         """Fold ``fact`` into ``app`` if the lifecycle allows it and it folds; otherwise
         note why (the stream is broken from there on) and answer False."""
+        if not self.allowed(app, fact):
+            return False
+        try:
+            evolve(app, fact)
+        except UNFOLDABLE as error:
+            self.unfoldable(app, fact, error)
+            return False
+        return True
+
+    def allowed(self, app: Application, fact: Fact) -> bool:
+        """Whether the lifecycle allows ``fact`` in the state ``app`` is in (noted if not)."""
         type_name = fact.event.TYPE
         if type_name in LIFECYCLE_TRIGGERS and (app.state, type_name) not in TABLE:
             self.broken[app.id] = (fact.event_id, f"{type_name} is not allowed when {app.id} "
                                                   f"is {app.state}")
             return False
-        try:
-            evolve(app, fact)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            # A fact that cannot be folded here (a setting moved into an application, data
-            # edited into another shape) is a finding, not a reason to stop.
-            self.broken[app.id] = (fact.event_id, f"{type_name} cannot be replayed in {app.id} "
-                                                  f"({type(error).__name__})")
-            return False
         return True
+
+    def unfoldable(self, app: Application, fact: Fact, error: Exception) -> None:
+        # A fact that cannot be folded here (a setting moved into an application, data
+        # edited into another shape) is a finding, not a reason to stop.
+        self.broken[app.id] = (fact.event_id, f"{fact.event.TYPE} cannot be replayed in "
+                                              f"{app.id} ({type(error).__name__})")
 
     def fold_stream(self, stream_id: str, stored: list[StoredEvent]) -> Application | None:
         """The fold of one whole stream (voids applied), or None if it is broken."""
@@ -200,6 +211,9 @@ class Findings:
 UNREADABLE = (TypeError, ValueError, KeyError, AttributeError)
 """What building a fact from a stored row raises when the row is not one this version reads
 (an unknown type is an ``events.UnknownEventType``, a ValueError)."""
+
+UNFOLDABLE = (KeyError, TypeError, ValueError, AttributeError)
+"""What folding a fact raises when it does not fit the application (verify names it)."""
 
 
 def fold_log(store: EventStore, progress: Progress | None = None,
@@ -253,9 +267,16 @@ def fold_log(store: EventStore, progress: Progress | None = None,
             if app is None:
                 app = apps[stream_id] = Application(stream_id)
             fact = Fact(stream_id, event_id, occurred, event, recorded, version)
-            if findings is None:
+            if findings is not None and type_name in LIFECYCLE_TRIGGERS and (
+                    app.state, type_name) not in TABLE and not findings.allowed(app, fact):
+                skipped.add(stream_id)
+                continue
+            try:
                 evolve(app, fact)
-            elif not findings.fold(app, fact):
+            except UNFOLDABLE as error:
+                if findings is None:
+                    raise
+                findings.unfoldable(app, fact, error)
                 skipped.add(stream_id)
         for stream_id in voided:
             if findings is None:
