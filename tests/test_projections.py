@@ -124,18 +124,21 @@ class ProjectedJobSearch(JobSearch):
         as the chain), give byte for byte the rows the appends wrote through state.rebuild;
         verify finds nothing."""
         with SQLiteStore(self.path) as store:
-            written = dict(store.read_projections())
+            written = {stream_id: (data, summary) for (stream_id, data), (_, summary) in zip(
+                store.read_projections(), store.read_projections(summaries=True), strict=True)}
             position = store.head()[0]
-            rebuilt = {app.id: projections.projected(app, position).data
-                       for app in projections.fold_log(store).values()}
-            assert rebuilt == written
+
+            def rows_of(apps: dict[str, Any]) -> dict[str, tuple[str, str]]:
+                return {app.id: (row.data, row.summary) for app in apps.values()
+                        for row in [projections.projected(app, position)]}
+
+            assert rows_of(projections.fold_log(store)) == written
             findings = projections.Findings()
             checked: list[dict[str, Any]] = []
             store.check_chain(lambda rows: checked.append(
                 projections.fold_log(store, findings=findings, rows=rows)))
             assert not findings.unreadable and not findings.broken
-            assert {app.id: projections.projected(app, position).data
-                    for app in checked[0].values()} == written
+            assert rows_of(checked[0]) == written
             assert verify_log(store)["ok"]
 
     def __init__(self) -> None:
