@@ -140,6 +140,22 @@ def encode_summary(app: Application) -> JsonObject:
     }
 
 
+def encode_with_summary(app: Application) -> tuple[JsonObject, JsonObject]:
+    """``(encode(app), encode_summary(app))``, the summary made of the row's own values: a
+    rebuild and verify encode both for every application, and its times and open tasks
+    need not be encoded twice."""
+    row = encode(app)
+    last_contact_at = app.last_contact_at
+    return row, {
+        "id": row["id"], "company": row["company"], "role": row["role"], "state": row["state"],
+        "applied_at": row["applied_at"], "updated_at": row["updated_at"],
+        "last_event_at": row["last_event_at"], "discarded": row["discarded"],
+        "tags": row["tags"], "priority": row["priority"],
+        "last_contact_at": None if last_contact_at is None else last_contact_at.isoformat(),
+        "tasks": [task for task in row["tasks"] if task["status"] == TaskStatus.OPEN],
+    }
+
+
 # ---------------------------------------------------------------------------
 # Decoding: every value is checked for its type, so a crafted row fails here (and is
 # rebuilt) instead of reaching a view as something it is not.

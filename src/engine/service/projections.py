@@ -103,11 +103,12 @@ def projected(app: Application, position: int) -> ProjectedApplication:
     """The projection row of a folded application, current at ``position``. A discarded
     application (entered by mistake) has no open tasks or coming interviews to show."""
     shown = app.discarded is None
+    row, summary = snapshot.encode_with_summary(app)
     return ProjectedApplication(
         app.id,
         position,
-        _encode(snapshot.encode(app)),
-        _encode(snapshot.encode_summary(app)),
+        _encode(row),
+        _encode(summary),
         tuple((task.id, _utc(task.due_at), task.fired)
               for task in app.tasks.values() if task.is_open and shown),
         tuple((interview.round, _utc(interview.scheduled_for))
@@ -423,9 +424,8 @@ def _row_problems(stored: dict[str, str], summaries: dict[str, str],
         if text is None:
             problems.append(f"projection of {stream_id}: the row is missing")
             continue
-        for part, found, encoded in (("row", text, snapshot.encode(app)),
-                                     ("summary", summaries[stream_id],
-                                      snapshot.encode_summary(app))):
+        row, summary = snapshot.encode_with_summary(app)
+        for part, found, encoded in (("row", text, row), ("summary", summaries[stream_id], summary)):
             if found == _encode(encoded):  # what a rebuild would write: nothing to name
                 continue
             try:
