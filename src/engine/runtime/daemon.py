@@ -142,6 +142,7 @@ class Daemon:
         # task id -> the due time its job was made for; firing threads drop an entry.
         self._planned: dict[str, datetime] = {}
         self._planned_for: dict[str, str] = {}  # task id -> its application
+        self._planned_of: dict[str, set[str]] = {}  # application -> its planned task ids
         self._planned_lock = threading.Lock()
         # The open-task projection's position at the last reconcile (-1: reconcile in full).
         self._seen_position = -1
@@ -308,8 +309,12 @@ class Daemon:
         wanted = {task.id: task for task in changes.tasks if not task.fired}
         covered = changes.applications
         with self._planned_lock:
-            gone = [task_id for task_id in self._planned if task_id not in wanted
-                    and (covered is None or self._planned_for.get(task_id) in covered)]
+            # Only the changed applications' planned tasks are looked at, not all of them:
+            # one change costs the same with 10 or 100,000 tasks planned.
+            planned = self._planned if covered is None else [
+                task_id for app in covered for task_id in self._planned_of.get(app, ())]
+            gone = [task_id for task_id in planned
+                    if task_id not in wanted and task_id in self._planned]
             changed = [task for task in wanted.values()
                        if self._planned.get(task.id) != task.due_at]
         for task_id in gone:
@@ -332,6 +337,7 @@ class Daemon:
         with self._planned_lock:
             self._planned[task.id] = task.due_at
             self._planned_for[task.id] = task.application
+            self._planned_of.setdefault(task.application, set()).add(task.id)
         self._scheduler.add_job(
             self._fire, "date", run_date=run_at, args=(task.application, task.id), id=task.id,
             name=task.id, replace_existing=True, misfire_grace_time=None, coalesce=True,
@@ -342,11 +348,21 @@ class Daemon:
         from apscheduler.jobstores.base import JobLookupError
 
         assert self._scheduler is not None
-        with self._planned_lock:
-            self._planned.pop(task_id, None)
-            self._planned_for.pop(task_id, None)
+        self._forget(task_id)
         with contextlib.suppress(JobLookupError):  # it already ran
             self._scheduler.remove_job(task_id)
+
+    def _forget(self, task_id: str) -> None:
+        """The task is planned no more (its job removed, or run)."""
+        with self._planned_lock:
+            self._planned.pop(task_id, None)
+            app = self._planned_for.pop(task_id, None)
+            if app is None:
+                return
+            tasks = self._planned_of.get(app, set())
+            tasks.discard(task_id)
+            if not tasks:
+                self._planned_of.pop(app, None)
 
     # -- firing ---------------------------------------------------------------
 
@@ -368,8 +384,7 @@ class Daemon:
         if fired is None:
             # Not fired by this call: fired elsewhere or closed (the next reconcile drops it),
             # or not due by the engine's clock: then the next reconcile plans it again.
-            with self._planned_lock:
-                self._planned.pop(task_id, None)
+            self._forget(task_id)
             self._seen_position = -1  # its application may not change again: look at all
             return
         self.notifier.notify(fired, fired_at)
