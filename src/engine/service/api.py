@@ -334,6 +334,11 @@ class Engine:
         app_ref, hash_sign, number = ref.rpartition("#")
         if hash_sign:
             return self._task_by_number(app_ref, number)
+        owner = self._open_task_owner(ref)
+        if owner is not None:  # the usual case, without decoding every application
+            app = self.application(owner)
+            if ref in app.tasks:
+                return app, app.tasks[ref]
         every = [(app, task) for app in self.applications(include_discarded=True)
                  for task in app.tasks.values()]
         exact = [pair for pair in every if pair[1].id == ref]
@@ -347,6 +352,17 @@ class Engine:
             shown = ", ".join(f"{task.ref} ({task.id})" for _, task in found[:10])
             raise DomainError(f"ambiguous task {ref!r}: it could be {shown}")
         return found[0]
+
+    def _open_task_owner(self, task_id: str) -> str | None:
+        """The application of the open task whose id is exactly ``task_id``, from the
+        open-task projection; None without projections, or when no open task has that id
+        (then the caller looks at every task: a closed one, or a prefix)."""
+        if not self.read_model.current():
+            return None
+        for found, stream_id, *_ in self.store.read_open_tasks():
+            if found == task_id:
+                return stream_id
+        return None
 
     def _task_by_number(self, app_ref: str, number: str) -> tuple[Application, Task]:
         app = self.application(app_ref)
