@@ -195,7 +195,7 @@ def _reads(db: Path, position: int) -> dict[str, Any]:
                 best = min(best, time.perf_counter() - started)
             assert changes is not None
             covered = changes.applications
-            found[name] = {"ms": round(best * 1000, 1), "tasks_read": len(changes.tasks),
+            found[name] = {"ms": round(best * 1000, 3), "tasks_read": len(changes.tasks),
                            "applications": None if covered is None else len(covered)}
         return found
     finally:
@@ -207,10 +207,12 @@ def run_open(folder: Path, tasks: int, poll: float, due_in: float, idle: float,
     """See the module docstring; ``log``: a log this made before (kept, and used again)."""
     db = log or folder / "open.db"
     started = time.perf_counter()
-    if not db.exists():
+    built = not db.exists()
+    if built:
         make_log(db, tasks, ago=timedelta(hours=1))
     result: dict[str, Any] = {"open_tasks": tasks, "poll": poll, "due_in": due_in,
-                              "build_seconds": round(time.perf_counter() - started, 1)}
+                              "build_seconds": round(time.perf_counter() - started, 1)
+                              if built else None}
     with sqlite3.connect(db) as conn:
         result["events"] = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     started = time.perf_counter()
@@ -266,8 +268,10 @@ def run_open(folder: Path, tasks: int, poll: float, due_in: float, idle: float,
 def print_open(result: dict[str, Any]) -> None:
     late = result["fired_late_seconds"]
     reads = result["reconcile_reads"]
+    built = "used again" if result["build_seconds"] is None else (
+        f"built in {result['build_seconds']} s")
     print(f"{result['open_tasks']:,} open tasks, {result['events']:,} events "
-          f"(built in {result['build_seconds']} s; verify exit {result['verify']['exit']} in "
+          f"({built}; verify exit {result['verify']['exit']} in "
           f"{result['verify']['seconds']} s: {result['verify']['said']})")
     print(f"ready (first reconcile) after {result['ready_seconds']} s, "
           f"{result['cpu_to_ready_seconds']} s CPU; memory {result['memory_ready_mb']}")

@@ -10,6 +10,7 @@ import json
 import shutil
 import sqlite3
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -449,8 +450,7 @@ def test_reading_one_change_costs_the_same_however_many_applications_are_open(
             engine.apply(ev.ApplicationSubmitted(f"Co{batch}-{number}", "Dev"))
         seen = engine.open_tasks_since(-1)
         engine.record(seen.tasks[0].application, ev.NoteAdded("one change"))
-        costs.append(_statements_run(engine.store,
-                                     lambda: engine.open_tasks_since(seen.position)))
+        costs.append(_statements_run(engine.store, partial(engine.open_tasks_since, seen.position)))
         changed = engine.open_tasks_since(seen.position)
         assert changed.applications == frozenset({seen.tasks[0].application})
     assert costs[1] == costs[0]
