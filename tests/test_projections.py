@@ -456,6 +456,20 @@ def test_reading_one_change_costs_the_same_however_many_applications_are_open(
     assert costs[1] == costs[0]
 
 
+def test_status_of_one_application_reads_its_row_however_long_its_history(
+        engine: Engine) -> None:
+    """``status APP`` (now) reads the projection row, not the application's stream: the
+    same SQLite work for an application with one fact or with 150."""
+    assert isinstance(engine.store, SQLiteStore)
+    short = engine.apply(ev.ApplicationSubmitted("Short", "Dev")).application.id
+    long = engine.apply(ev.ApplicationSubmitted("Long", "Dev")).application.id
+    for number in range(150):
+        engine.record(long, ev.NoteAdded(f"note {number}"))
+    costs = [_statements_run(engine.store, partial(engine.status, app)) for app in (short, long)]
+    assert costs[0] == costs[1]
+    assert len(engine.status(long).notes) == 150
+
+
 @settings(max_examples=100)
 @given(offer_terms())
 def test_offer_terms_encode_as_the_event_codec_does(terms: ev.OfferTerms) -> None:

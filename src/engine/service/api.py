@@ -297,9 +297,15 @@ class Engine:
     def status(self, ref: str, *, as_of: datetime | None = None,
                known_at: datetime | None = None) -> Application:
         """One application as it stood at ``as_of`` and/or as the log knew it at
-        ``known_at``; refused when it did not exist yet then."""
+        ``known_at``; refused when it did not exist yet then. Without either, it is now:
+        the projection row, not a replay of the application's stream (which grows with its
+        history)."""
         application_id = self.resolve(ref)
-        app = view(application_id, self.facts(application_id), as_of=as_of, known_at=known_at)
+        if as_of is None and known_at is None:
+            app = self.application(application_id)
+        else:
+            app = view(application_id, self.facts(application_id), as_of=as_of,
+                       known_at=known_at)
         if not app.exists:
             raise DomainError(f"application {application_id!r} did not exist yet then")
         return app
@@ -315,6 +321,8 @@ class Engine:
         """An application id from the id or a unique prefix of it, like git."""
         if not ref.strip():
             raise InvalidValue("the application id cannot be empty")
+        if ref != PROFILE_STREAM and self.store.stream_version(ref) > 0:
+            return ref  # a whole id: one index probe, not a walk over its stream's events
         candidates = self.application_ids(ref)
         if ref in candidates:
             return ref
