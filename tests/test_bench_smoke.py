@@ -14,14 +14,15 @@ from typing import Any
 from conftest import CLI
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+DAEMON_BENCH = BENCH.with_name("daemon_scale.py")
 FIGURES = ("append_one", "append_batch", "rebuild", "verify", "every_application",
            "every_whole_application")
 
 
-def bench(*args: str) -> subprocess.CompletedProcess[str]:
+def bench(*args: str, script: Path = BENCH) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
-    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
 
 
 def positive(value: Any) -> bool:
@@ -117,11 +118,8 @@ def test_make_db_never_writes_into_an_existing_file(tmp_path: Path) -> None:
 
 def test_the_daemon_benchmark_fires_every_task_once_in_tick_and_in_the_daemon(
         tmp_path: Path) -> None:
-    script = BENCH.with_name("daemon_scale.py")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
-    done = subprocess.run([sys.executable, str(script), "--tasks", "20", "--rounds", "1",
-                           "--poll", "0.2", "--json", "--dir", str(tmp_path)],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    done = bench("--tasks", "20", "--rounds", "1", "--poll", "0.2", "--json", "--dir",
+                 str(tmp_path), script=DAEMON_BENCH)
     assert done.returncode == 0, done.stderr
     [result] = json.loads(done.stdout)["rounds"]
     assert result["tick"]["fired"] == result["daemon"]["fired"] == 20
@@ -131,11 +129,8 @@ def test_the_daemon_benchmark_fires_every_task_once_in_tick_and_in_the_daemon(
 
 def test_the_open_tasks_benchmark_reads_one_change_and_reports_the_firing(
         tmp_path: Path) -> None:
-    script = BENCH.with_name("daemon_scale.py")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
-    done = subprocess.run([sys.executable, str(script), "--open-tasks", "30", "--poll", "0.2",
-                           "--idle", "0.2", "--json", "--dir", str(tmp_path)],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    done = bench("--open-tasks", "30", "--poll", "0.2", "--idle", "0.2", "--json", "--dir",
+                 str(tmp_path), script=DAEMON_BENCH)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["verify"]["exit"] == 0 and result["events"] == 2 * 30 + 2  # + 2 settings
