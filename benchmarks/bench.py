@@ -83,15 +83,17 @@ def best_times(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, tup
 # Building the log
 
 
-def open_search(path: Path, applications: int, seed: int) -> tuple[SQLiteStore, synthetic.JobSearch]:
+def open_search(path: Path, applications: int, seed: int,
+                history: int = 0) -> tuple[SQLiteStore, synthetic.JobSearch]:
     """A new afterview database at ``path`` with the person's settings (through
-    ``Engine.set_setting``) and the job search decided, ready to append."""
+    ``Engine.set_setting``) and the job search decided (``history`` more steps of a long
+    search per application), ready to append."""
     store = SQLiteStore(path)
     setup = Engine(store, clock=fixed_clock(synthetic.START - timedelta(days=1)))
     for key, value in synthetic.SETTINGS.items():
         setup.set_setting(key, value)
     search = synthetic.JobSearch(setup.settings, setup.calendar(), seed)
-    search.play(applications)
+    search.play(applications, history)
     return store, search
 
 
@@ -104,11 +106,22 @@ def append_batches(store: EventStore, batches: Sequence[synthetic.Batch]) -> flo
     return time.perf_counter() - started
 
 
-def make_db(path: Path, applications: int, seed: int, batch_size: int) -> dict[str, Any]:
-    """Only write the synthetic log into ``path`` (which must not exist yet)."""
+def history_steps(applications: int, events: int | None) -> int:
+    """How many long-search steps per application bring the log to about ``events``."""
+    if events is None:
+        return 0
+    extra = events - synthetic.EVENTS_PER_STORY * applications
+    return max(0, round(extra / (synthetic.EVENTS_PER_HISTORY_STEP * applications)))
+
+
+def make_db(path: Path, applications: int, seed: int, batch_size: int,
+            events: int | None = None) -> dict[str, Any]:
+    """Only write the synthetic log into ``path`` (which must not exist yet); with
+    ``events``, a log of about that many events on the same ``applications``, grown by
+    history (``JobSearch.play``'s long-search steps)."""
     if path.exists():
         refuse(f"{path} already exists: --make-db writes a new database only; give a new path")
-    store, search = open_search(path, applications, seed)
+    store, search = open_search(path, applications, seed, history_steps(applications, events))
     try:
         append_batches(store, list(synthetic.batched(search.capture.appends, batch_size)))
         rebuild_projections(store)  # as the first command would
@@ -426,6 +439,10 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--make-db", type=Path, metavar="PATH",
                         help="only write the synthetic log into PATH (a new afterview database)")
+    parser.add_argument("--events", type=int, metavar="N",
+                        help="with --make-db: grow the log to about N events by the history of "
+                             "the same --applications (notes, follow-ups, snoozes, interviews "
+                             "moved), not by more applications")
     parser.add_argument("--single", type=int, default=2000, metavar="N",
                         help="one-event appends to time (default 2000)")
     parser.add_argument("--batch-size", type=int, default=1000, metavar="N",
@@ -444,6 +461,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for name in ("applications", "single", "batch_size", "repeat", "runs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be 1 or more")
+    if args.events is not None and (args.make_db is None or args.events < 1):
+        parser.error("--events N (1 or more) goes with --make-db")
     return args
 
 
@@ -453,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(json.dumps(scale(args.scale, args.runs), indent=2))
         return
     if args.make_db is not None:
-        made = make_db(args.make_db, args.applications, args.seed, args.batch_size)
+        made = make_db(args.make_db, args.applications, args.seed, args.batch_size, args.events)
         if args.json:
             print(json.dumps(made))
         else:

@@ -34,6 +34,7 @@ import stories
 from afterview.engine.domain import decide as commands
 from afterview.engine.domain import events as ev
 from afterview.engine.domain import policies
+from afterview.engine.domain.lifecycle import APPLIED, INTERVIEWING, NEGOTIATING
 from afterview.engine.domain.state import Application, Fact, evolve, rebuild
 from afterview.engine.service.api import Engine
 from afterview.engine.service.ids import ApplicationIds
@@ -48,6 +49,14 @@ SPAN_DAYS = 540  # submissions are spread over this many days
 # one accepted) starts after them all; the timeline stops 150 days later.
 FINAL_SUBMITTED_DAYS = SPAN_DAYS + 180
 END_DAYS = FINAL_SUBMITTED_DAYS + 150
+_MINUTE = timedelta(minutes=1)
+_FOLLOW_UP_STATES = (APPLIED, INTERVIEWING, NEGOTIATING)  # where a follow-up schedules the next
+_HALF_HOUR = timedelta(minutes=30)
+# Measured on the default seed, for ``bench.py --events``: events per application's story
+# (12,333 for 500), and per long-search step (a snooze also fires later, a follow-up
+# schedules the next one).
+EVENTS_PER_STORY = 24.7
+EVENTS_PER_HISTORY_STEP = 1.44
 SETTINGS = {"timezone": ZONE_NAME, "country": "US", "currently_employed": "true"}
 
 class Batch(NamedTuple):
@@ -147,8 +156,11 @@ class JobSearch:
 
     # -- playing the timeline ----------------------------------------------------------
 
-    def play(self, applications: int) -> None:
-        """Write the stories of ``applications`` applications (the last one is accepted)."""
+    def play(self, applications: int, history: int = 0) -> None:
+        """Write the stories of ``applications`` applications (the last one is accepted),
+        each with ``history`` more steps of a long search spread over its life (notes,
+        follow-ups, snoozes, interviews moved): the log then grows by history, not by
+        applications."""
         ids = ApplicationIds(())
         for index in range(applications):
             company = f"{self.rng.choice(stories.FIRST)} {self.rng.choice(stories.SECOND)}"
@@ -161,6 +173,10 @@ class JobSearch:
             steps = story.accepted() if final else story.any()
             for at, kind, payload in steps:
                 self._push(at, app_id, kind, payload)
+            first, span = steps[0][0], steps[-1][0] - steps[0][0]
+            for _ in range(history):
+                self._push(first + max(span * self.rng.random(), _MINUTE), app_id, "history",
+                           None)
         while self._queue and self._queue[0][0] <= self.end:
             at, _, app_id, kind, payload = heapq.heappop(self._queue)
             self._step(at, app_id, kind, payload)
@@ -184,6 +200,31 @@ class JobSearch:
                 self._decide(self.person, command, app, at)
         elif kind == "void":
             self._void_last_note(app, at, payload)
+        elif kind == "history":
+            self._history(app, at)
+
+    def _history(self, app: Application, at: datetime) -> None:
+        """One step of a long search on an application, whatever its state allows: a note,
+        a follow-up sent, an open task snoozed for a few days, or the interview to come
+        moved half an hour earlier; a note when the step drawn does not apply."""
+        roll = self.rng.random()
+        command: Any = None
+        if roll < 0.25 and app.state in _FOLLOW_UP_STATES:
+            command = commands.Record(app.id, ev.FollowUpSent("Checked in again."), at)
+        elif roll < 0.5 and app.open_tasks():
+            task = self.rng.choice(app.open_tasks())
+            until = at + timedelta(days=self.rng.uniform(1, 5))
+            command = commands.SnoozeTask(app.id, task.id, until, at)
+        elif roll < 0.6 and not app.is_terminal:
+            pending = app.pending_interview()
+            if pending is not None and pending.scheduled_for is not None and (
+                    pending.scheduled_for - _HALF_HOUR > at):
+                moved = ev.InterviewRescheduled(pending.round,
+                                                pending.scheduled_for - _HALF_HOUR, "company")
+                command = commands.Record(app.id, moved, at)
+        if command is None:
+            command = commands.Record(app.id, ev.NoteAdded(self.rng.choice(stories.NOTES)), at)
+        self._decide(self.person, command, app, at)
 
     def _void_last_note(self, app: Application, at: datetime, reason: str) -> None:
         voided = {f.event.event_id for f in self.facts[app.id] if isinstance(f.event, ev.EventVoided)}

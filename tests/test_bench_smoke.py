@@ -14,14 +14,15 @@ from typing import Any
 from conftest import CLI
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+DAEMON_BENCH = BENCH.with_name("daemon_scale.py")
 FIGURES = ("append_one", "append_batch", "rebuild", "verify", "every_application",
            "every_whole_application")
 
 
-def bench(*args: str) -> subprocess.CompletedProcess[str]:
+def bench(*args: str, script: Path = BENCH) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
-    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
 
 
 def positive(value: Any) -> bool:
@@ -76,6 +77,21 @@ def test_make_db_writes_a_database_every_command_opens(tmp_path: Path) -> None:
     assert states[0] == "applied"
 
 
+def test_make_db_with_events_grows_the_history_of_the_same_applications(tmp_path: Path) -> None:
+    stories, longer = tmp_path / "stories.db", tmp_path / "longer.db"
+    assert bench("--make-db", str(stories), "--applications", "10").returncode == 0
+    done = bench("--make-db", str(longer), "--applications", "10", "--events", "1500",
+                 "--json")
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
+    assert len(CLI(longer, now=None).json("list")) == 10
+    report = CLI(longer, now=None).json("verify")
+    assert report["ok"] and report["events"] == made["events"]
+    assert made["events"] > 3 * CLI(stories, now=None).json("verify")["events"]
+    refused = bench("--events", "1500")
+    assert refused.returncode == 2 and "--events" in refused.stderr
+
+
 def test_scale_reports_growth_and_the_rebuilds_peak_memory(tmp_path: Path) -> None:
     dbs = [tmp_path / "small.db", tmp_path / "large.db"]
     for db, applications in zip(dbs, ("5", "20"), strict=True):
@@ -102,16 +118,31 @@ def test_make_db_never_writes_into_an_existing_file(tmp_path: Path) -> None:
 
 def test_the_daemon_benchmark_fires_every_task_once_in_tick_and_in_the_daemon(
         tmp_path: Path) -> None:
-    script = BENCH.with_name("daemon_scale.py")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERVIEW_")}
-    done = subprocess.run([sys.executable, str(script), "--tasks", "20", "--rounds", "1",
-                           "--poll", "0.2", "--json", "--dir", str(tmp_path)],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    done = bench("--tasks", "20", "--rounds", "1", "--poll", "0.2", "--json", "--dir",
+                 str(tmp_path), script=DAEMON_BENCH)
     assert done.returncode == 0, done.stderr
     [result] = json.loads(done.stdout)["rounds"]
     assert result["tick"]["fired"] == result["daemon"]["fired"] == 20
     assert result["tick"]["lines"] == 20 and result["daemon"]["lines"] <= 20 + 4
     assert result["daemon"]["exit"] == 0
+
+
+def test_the_open_tasks_benchmark_reads_one_change_and_reports_the_firing(
+        tmp_path: Path) -> None:
+    done = bench("--open-tasks", "30", "--poll", "0.2", "--idle", "0.2", "--json", "--dir",
+                 str(tmp_path), script=DAEMON_BENCH)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["verify"]["exit"] == 0 and result["events"] == 2 * 30 + 2  # + 2 settings
+    for memory in (result["memory_ready_mb"], result["memory_after_firing_mb"]):
+        assert positive(memory["VmRSS"]) and memory["VmHWM"] >= memory["VmRSS"]
+    assert isinstance(result["fired_late_seconds"]["recorded"], float)
+    reads = result["reconcile_reads"]
+    assert (reads["after_one_change"]["tasks_read"], reads["after_one_change"]["applications"]) \
+        == (1, 1)
+    assert (reads["full"]["tasks_read"], reads["full"]["applications"]) == (30, None)
+    assert result["exit"] == 0
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_postgres_benchmark_reports_both_backends_and_the_same_head(pg_db: Any) -> None:

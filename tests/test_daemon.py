@@ -218,6 +218,31 @@ def test_a_task_entered_while_it_runs_fires_within_poll_plus_one_second(
     assert daemon.stop()[0] == 0
 
 
+def test_a_change_while_it_runs_touches_only_the_tasks_of_the_application_it_changed(
+        live: CLI, daemons: list[Daemon]) -> None:
+    """Reconcile looks only at the applications that changed: one snoozed then closed
+    loses its job, another snoozed fires, and the third is neither planned again nor
+    fired."""
+    _, soon = _setup(live, overdue=0, soon=[3600, 3600, 3600])
+    closed, snoozed, untouched = soon
+    daemon = Daemon(live, "--poll", str(QUICK_POLL))
+    daemons.append(daemon)
+    daemon.wait_ready()
+    until = (wall_now() + timedelta(seconds=6)).replace(microsecond=0)
+    for task in (closed, snoozed):
+        live.ok("snooze", task, "--until", until.isoformat())
+    daemon.wait_for(lambda: sum(f"scheduled {closed} " in line for _, line in daemon.err) == 1)
+    live.ok("done", closed)
+    daemon.wait_for(lambda: snoozed in daemon.fired())
+    time.sleep(max(0.0, (until - wall_now()).total_seconds()) + QUICK_POLL + 0.5)
+    assert _firings(live) == Counter({snoozed: 1})
+    assert daemon.fired() == [snoozed]
+    planned = [line.split()[1] for _, line in daemon.err if line.startswith("scheduled ")]
+    assert sorted(planned) == sorted([closed, snoozed])
+    assert untouched not in planned
+    assert daemon.stop()[0] == 0
+
+
 def test_sigkill_and_restart_fire_nothing_twice_and_lose_nothing(
         live: CLI, daemons: list[Daemon]) -> None:
     late, soon = _setup(live, overdue=4, soon=[3, 4, 5])

@@ -10,6 +10,7 @@ import json
 import shutil
 import sqlite3
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -419,6 +420,54 @@ def test_open_tasks_since_a_position_covers_only_the_applications_that_changed(
         assert task.id not in {t.id for t in changed.tasks}
         assert {t.application for t in changed.tasks} <= {app_id}
         assert changed.position == store.head()[0]
+
+
+def _statements_run(store: SQLiteStore, read: Any) -> int:
+    """How many SQLite virtual-machine steps ``read()`` takes (rows visited show here)."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store._conn.set_progress_handler(count, 1)
+    try:
+        read()
+    finally:
+        store._conn.set_progress_handler(None, 1)
+    return steps
+
+
+def test_reading_one_change_costs_the_same_however_many_applications_are_open(
+        engine: Engine) -> None:
+    """What the daemon reads after one change visits the rows past its position only: the
+    same SQLite work with 20 or 220 applications open (it once walked every row)."""
+    assert isinstance(engine.store, SQLiteStore)
+    costs = []
+    for batch in range(2):
+        for number in range(20 if batch == 0 else 200):
+            engine.apply(ev.ApplicationSubmitted(f"Co{batch}-{number}", "Dev"))
+        seen = engine.open_tasks_since(-1)
+        engine.record(seen.tasks[0].application, ev.NoteAdded("one change"))
+        costs.append(_statements_run(engine.store, partial(engine.open_tasks_since, seen.position)))
+        changed = engine.open_tasks_since(seen.position)
+        assert changed.applications == frozenset({seen.tasks[0].application})
+    assert costs[1] == costs[0]
+
+
+def test_status_of_one_application_reads_its_row_however_long_its_history(
+        engine: Engine) -> None:
+    """``status APP`` (now) reads the projection row, not the application's stream: the
+    same SQLite work for an application with one fact or with 150."""
+    assert isinstance(engine.store, SQLiteStore)
+    short = engine.apply(ev.ApplicationSubmitted("Short", "Dev")).application.id
+    long = engine.apply(ev.ApplicationSubmitted("Long", "Dev")).application.id
+    for number in range(150):
+        engine.record(long, ev.NoteAdded(f"note {number}"))
+    costs = [_statements_run(engine.store, partial(engine.status, app)) for app in (short, long)]
+    assert costs[0] == costs[1]
+    assert len(engine.status(long).notes) == 150
 
 
 @settings(max_examples=100)

@@ -29,7 +29,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from afterview.engine.domain.state import Task
 from afterview.engine.io.text import one_line
@@ -45,7 +45,7 @@ from afterview.engine.runtime.hooks import (
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from afterview.engine.service.api import DueTask, Engine
+    from afterview.engine.service.api import DueTask, Engine, OpenTasks
     from afterview.engine.store.base import EventStore
     from afterview.engine.views.digest import Digest
 
@@ -118,6 +118,56 @@ class _Backoff:
         self.wait, self.failing, self.resume_at = 0.0, None, 0.0
 
 
+class Changes(NamedTuple):
+    """What one reconcile asks of the jobs (``PlannedTasks.compare``)."""
+
+    wanted: dict[str, DueTask]  # the open, unfired tasks read, by id
+    gone: list[str]  # planned tasks no longer wanted (closed, fired, gone)
+    moved: list[DueTask]  # wanted tasks planned for another due time, or not at all
+
+
+class PlannedTasks:
+    """The tasks a daemon made jobs for, with the due time each job was made for, kept by
+    application too: a change is compared with its own application's jobs only, so it
+    costs the same with 10 or 100,000 tasks planned. The caller holds its own lock."""
+
+    def __init__(self) -> None:
+        self.due: dict[str, datetime] = {}  # task id -> the due time its job was made for
+        self._application: dict[str, str] = {}  # task id -> its application
+        self._of: dict[str, list[str]] = {}  # application -> its task ids (a list: most have
+        # one task, and a set costs three times the memory)
+
+    def add(self, task: DueTask) -> None:
+        self.due[task.id] = task.due_at
+        self._application[task.id] = task.application
+        tasks = self._of.setdefault(task.application, [])
+        if task.id not in tasks:
+            tasks.append(task.id)
+
+    def forget(self, task_id: str) -> None:
+        self.due.pop(task_id, None)
+        application = self._application.pop(task_id, None)
+        if application is None:
+            return
+        tasks = self._of.get(application, [])
+        if task_id in tasks:
+            tasks.remove(task_id)
+        if not tasks:
+            self._of.pop(application, None)
+
+    def compare(self, read: OpenTasks) -> Changes:
+        """What ``read`` (``Engine.open_tasks_since``) changes: only the applications it
+        covers are looked at (every one when it covers all)."""
+        wanted = {task.id: task for task in read.tasks if not task.fired}
+        covered = read.applications
+        candidates = self.due if covered is None else [
+            task_id for application in covered for task_id in self._of.get(application, ())]
+        gone = [task_id for task_id in candidates
+                if task_id not in wanted and task_id in self.due]
+        moved = [task for task in wanted.values() if self.due.get(task.id) != task.due_at]
+        return Changes(wanted, gone, moved)
+
+
 class Daemon:
     """Runs in the foreground until SIGTERM or SIGINT; see the module docstring."""
 
@@ -140,8 +190,7 @@ class Daemon:
         self._missing_polls = 0
         self._reading = _Backoff(poll)
         # task id -> the due time its job was made for; firing threads drop an entry.
-        self._planned: dict[str, datetime] = {}
-        self._planned_for: dict[str, str] = {}  # task id -> its application
+        self._planned = PlannedTasks()
         self._planned_lock = threading.Lock()
         # The open-task projection's position at the last reconcile (-1: reconcile in full).
         self._seen_position = -1
@@ -304,34 +353,28 @@ class Daemon:
         now = engine.now()
         # Only what changed since the last reconcile: the open tasks of the applications
         # whose projection moved past the position seen then (all of them when it is -1).
-        changes = engine.open_tasks_since(self._seen_position)
-        wanted = {task.id: task for task in changes.tasks if not task.fired}
-        covered = changes.applications
+        read = engine.open_tasks_since(self._seen_position)
         with self._planned_lock:
-            gone = [task_id for task_id in self._planned if task_id not in wanted
-                    and (covered is None or self._planned_for.get(task_id) in covered)]
-            changed = [task for task in wanted.values()
-                       if self._planned.get(task.id) != task.due_at]
-        for task_id in gone:
+            changes = self._planned.compare(read)
+        for task_id in changes.gone:
             self._unplan(task_id)
-        for task in sorted(changed, key=lambda t: t.due_at):
+        for task in sorted(changes.moved, key=lambda t: t.due_at):
             self._plan(task, now)
             if not announce:
                 log(f"scheduled {one_line(task.id)} ({one_line(task.application)}) for "
                     f"{task.due_at.isoformat()}")
         if announce:
-            due = sum(1 for task in wanted.values() if task.due_at <= now)
-            tasks = "open task" if len(wanted) == 1 else "open tasks"
-            log(f"{len(wanted)} {tasks} scheduled, {due} due now")
-        self._seen_position = changes.position
+            due = sum(1 for task in changes.wanted.values() if task.due_at <= now)
+            tasks = "open task" if len(changes.wanted) == 1 else "open tasks"
+            log(f"{len(changes.wanted)} {tasks} scheduled, {due} due now")
+        self._seen_position = read.position
 
     def _plan(self, task: DueTask, now: datetime) -> None:
         assert self._scheduler is not None
         # Due by the engine's clock (AFTERVIEW_NOW may differ from the wall clock): run now.
         run_at = task.due_at if task.due_at > now else datetime.now(UTC)
         with self._planned_lock:
-            self._planned[task.id] = task.due_at
-            self._planned_for[task.id] = task.application
+            self._planned.add(task)
         self._scheduler.add_job(
             self._fire, "date", run_date=run_at, args=(task.application, task.id), id=task.id,
             name=task.id, replace_existing=True, misfire_grace_time=None, coalesce=True,
@@ -342,11 +385,14 @@ class Daemon:
         from apscheduler.jobstores.base import JobLookupError
 
         assert self._scheduler is not None
-        with self._planned_lock:
-            self._planned.pop(task_id, None)
-            self._planned_for.pop(task_id, None)
+        self._forget(task_id)
         with contextlib.suppress(JobLookupError):  # it already ran
             self._scheduler.remove_job(task_id)
+
+    def _forget(self, task_id: str) -> None:
+        """The task is planned no more (its job removed, or run)."""
+        with self._planned_lock:
+            self._planned.forget(task_id)
 
     # -- firing ---------------------------------------------------------------
 
@@ -368,8 +414,7 @@ class Daemon:
         if fired is None:
             # Not fired by this call: fired elsewhere or closed (the next reconcile drops it),
             # or not due by the engine's clock: then the next reconcile plans it again.
-            with self._planned_lock:
-                self._planned.pop(task_id, None)
+            self._forget(task_id)
             self._seen_position = -1  # its application may not change again: look at all
             return
         self.notifier.notify(fired, fired_at)

@@ -25,9 +25,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from afterview.engine.domain.state import Task
 from afterview.engine.io.text import one_line
-from afterview.engine.runtime.daemon import RESYNC_SECONDS, RETRY_SECONDS
+from afterview.engine.runtime.daemon import RESYNC_SECONDS, RETRY_SECONDS, PlannedTasks
 from afterview.engine.runtime.hooks import Notifier, log
 
 # Firings of different tenants never wait for each other (each tenant has its own lock).
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from afterview.engine.service.api import DueTask
     from afterview.engine.store.base import ShardClaims, SharedLogs
 
 
@@ -56,7 +56,9 @@ class Fleet:
         self._stopping = threading.Event()
         self._held: frozenset[int] = frozenset()  # replaced whole: worker threads read it
         self._heads: dict[str, int] = {}  # tenant -> the head its jobs were planned from
-        self._planned: dict[str, dict[str, datetime]] = defaultdict(dict)  # tenant -> task -> due
+        self._planned: dict[str, PlannedTasks] = defaultdict(PlannedTasks)  # by tenant
+        # tenant -> the projection position its last reconcile read up to (-1: read all)
+        self._seen: dict[str, int] = {}
         self._last_full = 0.0
         self._digest_days: dict[str, date] = {}  # tenant -> the day its digest went out
         self._digest_checked: dict[str, float] = {}  # tenant -> when it was last looked at
@@ -146,7 +148,7 @@ class Fleet:
         full = time.monotonic() - self._last_full > RESYNC_SECONDS
         for tenant, head in sorted(heads.items()):
             if full or self._heads.get(tenant) != head:
-                self._reconcile(tenant, head)
+                self._reconcile(tenant, head, full)
         if full:
             self._last_full = time.monotonic()
         for tenant in sorted(heads):
@@ -181,25 +183,27 @@ class Fleet:
 
     # -- one tenant ----------------------------------------------------------------
 
-    def _reconcile(self, tenant: str, head: int) -> None:
+    def _reconcile(self, tenant: str, head: int, full: bool) -> None:
+        """Only what changed in the tenant's log since its last reconcile (the open-task
+        projection past the position read then), everything when ``full``."""
         from afterview.engine.service.api import Engine
 
         assert self._logs is not None
         try:
             engine = Engine(self._logs.store(tenant), actor="daemon")
             now = engine.now()
-            wanted = {task.id: task for app in engine.applications()
-                      for task in app.open_tasks() if not task.fired}
+            read = engine.open_tasks_since(-1 if full else self._seen.get(tenant, -1))
         except Exception as error:  # one tenant's trouble never stops the others
             log(f"{tenant}: could not read the log: {one_line(str(error))}")
             return
-        planned = self._planned[tenant]
-        for task_id in [t for t in planned if t not in wanted]:
+        changes = self._planned[tenant].compare(read)
+        moved = {task.id for task in changes.moved}
+        for task_id in changes.gone:
             self._unplan(tenant, task_id)
-        for task in wanted.values():
-            if planned.get(task.id) != task.due_at or self._job_missing(tenant, task.id):
+        for task in changes.wanted.values():
+            if task.id in moved or self._job_missing(tenant, task.id):
                 self._plan(tenant, task, now)
-        self._heads[tenant] = head
+        self._heads[tenant], self._seen[tenant] = head, read.position
 
     def _send_digest(self, tenant: str) -> None:
         """The tenant's digest of the day, once, from its workday_start on: its event id is
@@ -230,11 +234,11 @@ class Fleet:
         assert self._scheduler is not None
         return self._scheduler.get_job(f"{tenant}/{task_id}") is None
 
-    def _plan(self, tenant: str, task: Task, now: datetime) -> None:
+    def _plan(self, tenant: str, task: DueTask, now: datetime) -> None:
         assert self._scheduler is not None
         run_at = task.due_at if task.due_at > now else datetime.now(UTC)
         self._schedule(tenant, task.application, task.id, run_at)
-        self._planned[tenant][task.id] = task.due_at
+        self._planned[tenant].add(task)
 
     def _schedule(self, tenant: str, application_id: str, task_id: str, run_at: datetime) -> None:
         assert self._scheduler is not None
@@ -247,16 +251,17 @@ class Fleet:
         from apscheduler.jobstores.base import JobLookupError
 
         assert self._scheduler is not None
-        self._planned[tenant].pop(task_id, None)
+        self._planned[tenant].forget(task_id)
         with contextlib.suppress(JobLookupError):  # it already ran
             self._scheduler.remove_job(f"{tenant}/{task_id}")
 
     def _drop_tenant(self, tenant: str) -> None:
         """Its shard went to another daemon: its jobs are that daemon's now."""
-        for task_id in list(self._planned.get(tenant, ())):
+        for task_id in list(self._planned[tenant].due):
             self._unplan(tenant, task_id)
         self._planned.pop(tenant, None)
         self._heads.pop(tenant, None)
+        self._seen.pop(tenant, None)
 
     def _fire(self, tenant: str, application_id: str, task_id: str) -> None:
         """In a worker thread: record the firing, then notify (once: see the docstring)."""
@@ -276,6 +281,8 @@ class Fleet:
             return
         if fired is not None:
             self.notifier.notify(fired, fired_at, tenant)
+        else:  # fired elsewhere, closed, or not due by the engine's clock: read it all again
+            self._seen[tenant] = -1
 
 
 def _ranges(shards: list[int]) -> str:

@@ -297,9 +297,15 @@ class Engine:
     def status(self, ref: str, *, as_of: datetime | None = None,
                known_at: datetime | None = None) -> Application:
         """One application as it stood at ``as_of`` and/or as the log knew it at
-        ``known_at``; refused when it did not exist yet then."""
+        ``known_at``; refused when it did not exist yet then. Without either, it is now:
+        the projection row, not a replay of the application's stream (which grows with its
+        history)."""
         application_id = self.resolve(ref)
-        app = view(application_id, self.facts(application_id), as_of=as_of, known_at=known_at)
+        if as_of is None and known_at is None:
+            app = self.application(application_id)
+        else:
+            app = view(application_id, self.facts(application_id), as_of=as_of,
+                       known_at=known_at)
         if not app.exists:
             raise DomainError(f"application {application_id!r} did not exist yet then")
         return app
@@ -315,6 +321,8 @@ class Engine:
         """An application id from the id or a unique prefix of it, like git."""
         if not ref.strip():
             raise InvalidValue("the application id cannot be empty")
+        if ref != PROFILE_STREAM and self.store.stream_version(ref) > 0:
+            return ref  # a whole id: one index probe, not a walk over its stream's events
         candidates = self.application_ids(ref)
         if ref in candidates:
             return ref
@@ -334,6 +342,11 @@ class Engine:
         app_ref, hash_sign, number = ref.rpartition("#")
         if hash_sign:
             return self._task_by_number(app_ref, number)
+        owner = self._open_task_owner(ref)
+        if owner is not None:  # the usual case, without decoding every application
+            app = self.application(owner)
+            if ref in app.tasks:
+                return app, app.tasks[ref]
         every = [(app, task) for app in self.applications(include_discarded=True)
                  for task in app.tasks.values()]
         exact = [pair for pair in every if pair[1].id == ref]
@@ -347,6 +360,17 @@ class Engine:
             shown = ", ".join(f"{task.ref} ({task.id})" for _, task in found[:10])
             raise DomainError(f"ambiguous task {ref!r}: it could be {shown}")
         return found[0]
+
+    def _open_task_owner(self, task_id: str) -> str | None:
+        """The application of the open task whose id is exactly ``task_id``, from the
+        open-task projection; None without projections, or when no open task has that id
+        (then the caller looks at every task: a closed one, or a prefix)."""
+        if not self.read_model.current():
+            return None
+        for found, stream_id, *_ in self.store.read_open_tasks():
+            if found == task_id:
+                return stream_id
+        return None
 
     def _task_by_number(self, app_ref: str, number: str) -> tuple[Application, Task]:
         app = self.application(app_ref)

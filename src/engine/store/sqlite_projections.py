@@ -109,10 +109,13 @@ class SQLiteProjections:
 
     def projected_since(self, after_position: int) -> list[str]:
         self._ensure_projection_tables()
+        # Sorted here, not by SQL: an ORDER BY stream_id leads SQLite to walk every row in
+        # the primary key's order instead of the few past the position (40 ms, not 0.1 ms,
+        # at 100,000 applications: the daemon asks after every change).
         with sqlite_errors:
-            return [row[0] for row in self._conn.execute(
-                "SELECT stream_id FROM projection_applications WHERE position > ? "
-                "ORDER BY stream_id", (after_position,))]
+            return sorted(row[0] for row in self._conn.execute(
+                "SELECT stream_id FROM projection_applications WHERE position > ?",
+                (after_position,)))
 
     def read_interviews(self) -> list[tuple[str, int, str]]:
         self._ensure_projection_tables()
