@@ -74,9 +74,9 @@ class PostgresProjections:
                 for task_id, stream_id, due_at, fired, position in rows]
 
     def projected_since(self, after_position: int) -> list[str]:
-        return [row[0] for row in self._rows(
-            "SELECT stream_id FROM afterview.projection_applications WHERE position > %s "
-            "ORDER BY stream_id", (after_position,))]
+        return sorted(row[0] for row in self._rows(  # sorted here: see sqlite_projections
+            "SELECT stream_id FROM afterview.projection_applications WHERE position > %s",
+            (after_position,)))
 
     def read_interviews(self) -> list[tuple[str, int, str]]:
         return [(stream_id, int(round_), at) for stream_id, round_, at in self._rows(
