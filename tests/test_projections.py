@@ -173,7 +173,7 @@ class Forgetful(WithoutProjections, MemoryStore):
 
 
 def test_a_backend_without_projections_answers_every_read_by_replaying() -> None:
-    keeping, forgetful = MemoryStore("memory:keeping"), Forgetful("memory:forgetful")
+    keeping, forgetful = MemoryStore(), Forgetful()  # logs of their own
     engines = [Engine(keeping), Engine(forgetful)]
     for engine in engines:
         engine.clock = lambda: datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -199,6 +199,37 @@ def test_a_backend_without_projections_answers_every_read_by_replaying() -> None
         "acme-engineer"}
     assert sorted(t.due_at for t in replayed.open_tasks_since().tasks) == sorted(
         t.due_at for t in kept.open_tasks_since().tasks)
+
+
+def test_an_append_folds_onto_the_row_and_replays_only_after_a_void(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The projector carries the stream's row on with the new events (an append costs the
+    same however long the history), and replays the stream when a void is involved."""
+    replayed: list[str] = []
+    projector = projections.ApplicationProjector()
+
+    def counting(new_events: Any, read_stream: Any, read_row: Any) -> Any:
+        def reading(stream_id: str) -> Any:
+            replayed.append(stream_id)
+            return read_stream(stream_id)
+        return projector(new_events, reading, read_row)
+
+    monkeypatch.setattr(projections, "PROJECTOR", counting)
+    counting.version = projector.version  # type: ignore[attr-defined]
+    store = MemoryStore()  # a log of its own
+    engine = Engine(store)
+    app = engine.apply(ev.ApplicationSubmitted("Acme", "Engineer")).application
+    assert replayed == [app.id]  # a new stream: no row to carry on
+    note = engine.record(app.id, ev.NoteAdded("called")).facts[0]
+    engine.record(app.id, ev.NoteAdded("and wrote"))
+    assert replayed == [app.id]  # both notes folded onto the row
+    assert_projections_are_a_fresh_fold(store)
+    engine.void(note.event_id, "wrong application")
+    engine.record(app.id, ev.NoteAdded("called again"))
+    assert replayed == [app.id] * 3  # the void, and after it every append, replay the stream
+    assert_projections_are_a_fresh_fold(store)
+    assert [text for _, text in engine.application(app.id).notes] == ["and wrote",
+                                                                      "called again"]
 
 
 # --- dropped, deleted, corrupted rows --------------------------------------------------

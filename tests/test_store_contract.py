@@ -32,6 +32,7 @@ from afterview.engine.store.base import (
     NewEvent,
     ProjectedApplication,
     ProjectionStatus,
+    RowReader,
     StoredEvent,
     StoreError,
     StreamReader,
@@ -534,12 +535,14 @@ class CountingProjector:
 
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
+        self.rows_seen: list[tuple[str, str | None]] = []  # what read_row gave, per stream
 
-    def __call__(self, new_events: list[StoredEvent],
-                 read_stream: StreamReader) -> list[ProjectedApplication]:
+    def __call__(self, new_events: list[StoredEvent], read_stream: StreamReader,
+                 read_row: RowReader) -> list[ProjectedApplication]:
         if self.fail:
             raise RuntimeError("the fold broke")
         streams = dict.fromkeys(event.stream_id for event in new_events)
+        self.rows_seen += [(stream_id, read_row(stream_id)) for stream_id in streams]
         return [
             ProjectedApplication(
                 stream_id, new_events[-1].position,
@@ -609,6 +612,17 @@ def test_projections_behind_the_log_or_of_another_version_stay_behind(projecting
     store.replace_projections([], version=2, position=2)
     project(store, note("a"))
     assert store.projection_status() == ProjectionStatus(2, 2, 0)  # not this version
+
+
+def test_a_projector_reads_each_row_as_it_stood_before_the_append(
+        projecting: EventStore) -> None:
+    store = projecting
+    store.replace_projections([], version=3, position=0)
+    project(store, note("a"))
+    projector = CountingProjector()
+    project(store, note("a"), note("b"), projector=projector)
+    assert projector.rows_seen == [("a", "1"), ("b", None)]
+    assert store.read_projections() == [("a", "2"), ("b", "1")]
 
 
 def test_replacing_the_projections_drops_every_old_row(projecting: EventStore) -> None:

@@ -120,7 +120,7 @@ def encode(app: Application) -> JsonObject:
         "reason": app.reason,
         "discarded": app.discarded,
         "last_change": None if app.last_change is None else list(app.last_change),
-        "task_count": app.task_count,
+        "task_count": app.task_count, "has_voids": app.has_voids,
         "stage_times": {state: at.isoformat() for state, at in app.stage_times.items()},
         "tasks": [_task(task) for task in app.tasks.values()],
     }
@@ -298,6 +298,12 @@ def _decoded(decoder: Callable[[JsonObject], T], data: JsonValue) -> T:
         raise SnapshotError(f"{type(error).__name__}: {error}") from error
 
 
+def _bool(value: JsonValue) -> bool:
+    if type(value) is not bool:
+        raise _wrong(value, "true or false")
+    return value
+
+
 def _pair(value: JsonValue) -> list[JsonValue]:
     found = _list(value)
     if len(found) != 2:
@@ -347,7 +353,7 @@ def _decode(d: JsonObject) -> Application:
         discarded=_opt_text(d["discarded"]),
         last_change=None if d["last_change"] is None else StateChange(
             *(_text(part) for part in _pair(d["last_change"]))),
-        task_count=_int(d["task_count"]),
+        task_count=_int(d["task_count"]), has_voids=_bool(d["has_voids"]),
         stage_times={_STATES[state]: _parse_time(at)
                      for state, at in _dict(d["stage_times"]).items()},
         tasks={task.id: task for task in tasks},

@@ -201,6 +201,7 @@ class Application:
     discarded: str | None = None  # the reason, while the application is discarded
     last_change: StateChange | None = None  # the fact behind the last change of state
     task_count: int = 0
+    has_voids: bool = False  # a fact of its stream was voided: only a replay folds it further
     stage_times: dict[State, datetime] = attrs.Factory(dict)  # first time each state was reached
     tasks: dict[str, Task] = attrs.Factory(dict)
 
@@ -470,6 +471,12 @@ def _nothing(app: Application, fact: Fact, event: ev.Event) -> None:
     """A fact that only matters to the lifecycle or the audit."""
 
 
+def _voided(app: Application, _fact: Fact, _event: ev.EventVoided) -> None:
+    # A void changes which earlier facts count and how tasks are numbered (``rebuild``):
+    # a fold carried on from this state would not know which facts it dropped.
+    app.has_voids = True
+
+
 # Each folder takes the event as the class it is registered for: the table cannot say so
 # to the type checker, hence ``...``; evolve hands every folder the event of its key.
 _FOLD: dict[str, Callable[..., None]] = {  # by type name (events.EVENT_TYPES)
@@ -495,7 +502,7 @@ _FOLD: dict[str, Callable[..., None]] = {  # by type name (events.EVENT_TYPES)
     "NoteAdded": _note,
     "ContactAdded": _contact,
     "ApplicationDetailsChanged": _details_changed,
-    "EventVoided": _nothing,
+    "EventVoided": _voided,
     "TaskScheduled": _task_scheduled,
     "TaskSnoozed": _task_snoozed,
     "TaskClosed": _task_closed,

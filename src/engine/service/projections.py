@@ -34,13 +34,15 @@ from afterview.engine.store.base import (
     NewEvent,
     ProjectedApplication,
     ReplayRow,
+    RowReader,
     StoredEvent,
     StreamReader,
 )
 
-PROJECTION_VERSION = 4  # 2: tags, priority, job description, salary range, referral, thanked;
+PROJECTION_VERSION = 5  # 2: tags, priority, job description, salary range, referral, thanked;
 #                         3: the summary column (what the board shows);
-#                         4: the last change of state as its type and event id, not the fact
+#                         4: the last change of state as its type and event id, not the fact;
+#                         5: whether a fact of the stream was voided (has_voids)
 """Bumped whenever the fold or the row's shape changes: a store holding another version
 rebuilds its projections on open."""
 
@@ -118,23 +120,46 @@ def projected(app: Application, position: int) -> ProjectedApplication:
 
 
 class ApplicationProjector:
-    """Folds the streams an append touches: each one's stored events (read inside the
-    append's transaction) and the new ones, through ``state.rebuild``: the fold replay uses,
-    voids included. A stream is a few dozen events, so this costs little next to the commit."""
+    """Folds the streams an append touches, inside the append's transaction, with the fold
+    replay uses (``evolve``): the new events onto the stream's projection row as it stood,
+    when that row is exactly the stream before them; otherwise (no row, a row of an older
+    version of the stream, a void in the stream or among the new events) the whole stream
+    again through ``state.rebuild``. Either way an append costs the same however long the
+    application's history, except where a void makes the replay necessary."""
 
     version = PROJECTION_VERSION
 
-    def __call__(self, new_events: list[StoredEvent],
-                 read_stream: StreamReader) -> list[ProjectedApplication]:
+    def __call__(self, new_events: list[StoredEvent], read_stream: StreamReader,
+                 read_row: RowReader) -> list[ProjectedApplication]:
         by_stream: dict[str, list[StoredEvent]] = {}
         for stored in new_events:
             if stored.stream_id != PROFILE_STREAM:
                 by_stream.setdefault(stored.stream_id, []).append(stored)
         rows = []
         for stream_id, added in by_stream.items():
-            facts = [to_fact(stored) for stored in [*read_stream(stream_id), *added]]
-            rows.append(projected(rebuild(stream_id, facts), added[-1].position))
+            app = _carried_on(read_row(stream_id), stream_id, added)
+            if app is None:
+                facts = [to_fact(stored) for stored in [*read_stream(stream_id), *added]]
+                app = rebuild(stream_id, facts)
+            rows.append(projected(app, added[-1].position))
         return rows
+
+
+def _carried_on(data: str | None, stream_id: str,
+                added: list[StoredEvent]) -> Application | None:
+    """The stream's row with ``added`` folded onto it; None when only a replay will do."""
+    if data is None or any(stored.type == "EventVoided" for stored in added):
+        return None
+    try:
+        app = snapshot.decode(json.loads(data))
+    except (snapshot.SnapshotError, TypeError, ValueError):
+        return None  # a row that does not decode is replaced by the replay's
+    if app.id != stream_id or app.has_voids or app.version != added[0].version - 1:
+        return None
+    for stored in added:
+        evolve(app, to_fact(stored))
+    app.version = added[-1].version
+    return app
 
 
 PROJECTOR = ApplicationProjector()

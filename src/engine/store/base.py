@@ -141,18 +141,20 @@ class ProjectionStatus(NamedTuple):
 
 
 StreamReader = Callable[[str], list[StoredEvent]]
+RowReader = Callable[[str], str | None]
 
 
 class Projector(Protocol):
     """Folds the events of an append into projection rows, inside the append's transaction.
 
     ``new_events`` are the events being appended (positions and versions assigned);
-    ``read_stream`` reads a stream as it stood before them, inside the same transaction."""
+    ``read_stream`` reads a stream as it stood before them, and ``read_row`` the data of its
+    projection row (None if it has none), inside the same transaction."""
 
     version: int
 
     def __call__(
-        self, new_events: list[StoredEvent], read_stream: StreamReader
+        self, new_events: list[StoredEvent], read_stream: StreamReader, read_row: RowReader
     ) -> list[ProjectedApplication]: ...
 
 

@@ -122,7 +122,8 @@ class MemoryStore(ClosesOnExit):
                     raise DuplicateEventError(row[3])
             stored = [stored_event(row) for row in rows]
             if projector is not None and rows:
-                projected = projector(stored, lambda stream_id: self._stream(log, stream_id))
+                projected = projector(stored, lambda stream_id: self._stream(log, stream_id),
+                                      lambda stream_id: _data(log.projected.get(stream_id)))
             log.add(rows)
             if projector is not None and rows:
                 self._project(log, projected, projector.version, head[0], rows[-1][0])
@@ -248,3 +249,7 @@ class MemoryStore(ClosesOnExit):
         with log.lock:
             log.projected = projected
             log.projection_status = ProjectionStatus(version, position, len(projected))
+
+
+def _data(row: ProjectedApplication | None) -> str | None:
+    return None if row is None else row.data

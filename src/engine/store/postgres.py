@@ -276,7 +276,8 @@ class PostgresStore(PostgresProjections, ClosesOnExit):
                 if projector is not None and rows:
                     # Folded before the insert: the streams it reads are as they stood.
                     projected = projector([stored_event(row) for row in rows],
-                                          lambda stream_id: self._stream(conn, stream_id))
+                                          lambda stream_id: self._stream(conn, stream_id),
+                                          lambda stream_id: self._projection_data(conn, stream_id))
                 with conn.cursor() as cursor:
                     cursor.executemany(_INSERT, [
                         (*row[:10], row[8], row[9], *row[10:]) for row in rows])

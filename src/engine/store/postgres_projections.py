@@ -48,6 +48,13 @@ class PostgresProjections:
     def _rows(self, sql: str, params: Params = ()) -> list[TupleRow]:
         raise NotImplementedError  # PostgresStore's
 
+    @staticmethod
+    def _projection_data(conn: Connection, stream_id: str) -> str | None:
+        """The data of one projection row, inside the append's transaction."""
+        row = conn.execute("SELECT data FROM afterview.projection_applications "
+                           "WHERE stream_id = %s", (stream_id,)).fetchone()
+        return None if row is None else str(row[0])
+
     def projection_status(self) -> ProjectionStatus:
         rows = self._rows("SELECT version, position, rows FROM afterview.projection_meta")
         if not rows:

@@ -152,7 +152,8 @@ class SQLiteStore(SQLiteProjections, ClosesOnExit):
                 if projector is not None and rows:
                     # Folded before the insert, so that the streams it reads are as they
                     # stood before these events (the projector folds them on top).
-                    projected = projector([stored_event(row) for row in rows], self.read_stream)
+                    projected = projector([stored_event(row) for row in rows], self.read_stream,
+                                          self._projection_data)
                 conn.executemany(_INSERT, rows)
                 if projector is not None and rows:
                     self._write_projections(projected, projector.version, head[0], rows[-1][0])

@@ -73,6 +73,12 @@ class SQLiteProjections:
                 for sql in (create, *indexes):
                     self._conn.execute(sql)
 
+    def _projection_data(self, stream_id: str) -> str | None:
+        """The data of one projection row as it stands (inside an append: as it stood)."""
+        row = self._conn.execute("SELECT data FROM projection_applications WHERE stream_id = ?",
+                                 (stream_id,)).fetchone()
+        return None if row is None else str(row[0])
+
     def projection_status(self) -> ProjectionStatus:
         self._ensure_projection_tables()
         with sqlite_errors:
