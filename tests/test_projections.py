@@ -417,10 +417,13 @@ def test_the_board_reads_summaries_that_match_the_whole_applications(demo_db: Pa
         assert any(s.last_contact_at != s.applied_at for s in engine.summaries())
 
 
+def _json_containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+
+
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda inner: st.lists(inner, max_size=3)
-                    | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20))
+                    _json_containers, max_leaves=20))
 def test_any_json_decodes_to_an_application_or_a_snapshot_error(data: Any) -> None:
     for decode, encode in ((snapshot.decode, snapshot.encode),
                            (snapshot.decode_summary, snapshot.encode_summary)):
