@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, NamedTuple, cast
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 import attrs
 
@@ -300,6 +300,9 @@ class Summary(NamedTuple):
 
 Listed = Application | Summary
 """An application as a board lists it: whole, or its summary."""
+
+Listing = TypeVar("Listing", Application, Summary)
+"""Either kind, kept through a function (what goes in comes out)."""
 
 
 # ---------------------------------------------------------------------------

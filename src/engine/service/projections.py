@@ -15,7 +15,6 @@ import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from afterview.engine.domain import snapshot
 from afterview.engine.domain.lifecycle import LIFECYCLE_TRIGGERS, NEW, TABLE
@@ -23,6 +22,7 @@ from afterview.engine.domain.state import (
     PROFILE_STREAM,
     Application,
     Fact,
+    Listing,
     Summary,
     effective,
     evolve,
@@ -51,9 +51,6 @@ Progress = Callable[[int], None]
 
 ProgressFor = Callable[[int], Progress | None]
 """Given the number of events a rebuild will fold, its Progress (or None: nothing shown)."""
-
-Listing = TypeVar("Listing", Application, Summary)
-"""What a read decodes of each row: the whole application, or its summary."""
 
 _PROGRESS_EVERY = 2000
 # No check for circular references: a snapshot is a tree of fresh lists and dicts.

@@ -9,6 +9,7 @@ events they may be updated and deleted: they are a cache, never a source of trut
 
 from __future__ import annotations
 
+import abc
 import contextlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -42,11 +43,13 @@ class PostgresProjections:
 
     tenant: str
 
+    @abc.abstractmethod
     def _transaction(self) -> contextlib.AbstractContextManager[Connection]:
-        raise NotImplementedError  # PostgresStore's
+        """A transaction that sees only this tenant's rows (PostgresStore's)."""
 
+    @abc.abstractmethod
     def _rows(self, sql: str, params: Params = ()) -> list[TupleRow]:
-        raise NotImplementedError  # PostgresStore's
+        """The rows of one query, in such a transaction (PostgresStore's)."""
 
     @staticmethod
     def _projection_data(conn: Connection, stream_id: str) -> str | None:

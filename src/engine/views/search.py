@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple
 
-from afterview.engine.domain.state import Application, Summary
+from afterview.engine.domain.state import Application, Listed, Listing
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
-SORT_KEYS: dict[str, Callable[[Application | Summary], SupportsRichComparison]] = {
+SORT_KEYS: dict[str, Callable[[Listed], SupportsRichComparison]] = {
     "id": lambda a: a.id,
     "company": lambda a: (a.company.casefold(), a.id),
     "applied": lambda a: (a.applied_at or datetime.min, a.id),
@@ -20,9 +20,6 @@ SORT_KEYS: dict[str, Callable[[Application | Summary], SupportsRichComparison]] 
     "priority": lambda a: (a.priority or 6, a.id),  # 1 first, none last
     "state": lambda a: (a.state, a.id),
 }
-
-
-Listing = TypeVar("Listing", Application, Summary)
 
 
 def filtered(apps: Iterable[Listing], *, state: str | None = None,
